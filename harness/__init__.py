@@ -1,0 +1,1 @@
+"""FlowForge resilience harness: chaos (Toxiproxy) plus load (Locust) in step ramps."""

@@ -1,0 +1,126 @@
+"""The ``harness`` command. The only place errors become messages and exit codes.
+
+Exit codes: 0 every SLO held · 1 an SLO failed · 2 bad input ·
+3 infrastructure failure · 130 interrupted (Ctrl-C / SIGTERM).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from harness.errors import HarnessError, SpecError
+from harness.plan import build_plan
+from harness.results import RunStatus, describe_toxic
+from harness.slo import Verdict
+from harness.spec import load_experiment, resolve_experiment
+
+EXIT_OK, EXIT_SLO_FAILED, EXIT_BAD_INPUT, EXIT_INFRA, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """FlowForge resilience harness: Toxiproxy faults + Locust step ramps, judged against SLOs."""
+
+
+@cli.command()
+@click.argument("experiment")
+@click.option("--step-seconds", type=float, help="Length of every step (smoke runs); settle time shrinks with it.")
+@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="Where run folders are created.")
+@click.option("--backend", type=click.Choice(["local"]), default="local", show_default=True,
+              help="How the stack is brought up.")
+def run(experiment: str, step_seconds: float | None, results_dir: Path, backend: str) -> None:
+    """Run EXPERIMENT (a name from experiments/ or a YAML path)."""
+    from harness.console import ConsoleProgress
+    from harness.runner import RunOptions, run_experiment
+
+    spec = load_experiment(resolve_experiment(experiment))
+    if step_seconds is not None:
+        spec = spec.with_step_seconds(step_seconds)
+    outcome = run_experiment(spec, RunOptions(results_dir=results_dir, backend=backend), ConsoleProgress())
+    click.echo(f"results: {outcome.folder}")
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.summary.status == RunStatus.INTERRUPTED:
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_SLO_FAILED if outcome.summary.verdict == Verdict.FAIL else EXIT_OK)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+def validate(files: tuple[str, ...]) -> None:
+    """Check experiment files; every problem of every file, each with its field path."""
+    problems = []
+    for name in files:
+        try:
+            load_experiment(resolve_experiment(name))
+            click.echo(f"{name}: ok")
+        except SpecError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise SpecError(problems)
+
+
+@cli.command()
+@click.argument("experiment")
+@click.option("--step-seconds", type=float)
+def plan(experiment: str, step_seconds: float | None) -> None:
+    """Print the step table of EXPERIMENT and its duration, starting nothing."""
+    spec = load_experiment(resolve_experiment(experiment))
+    if step_seconds is not None:
+        spec = spec.with_step_seconds(step_seconds)
+    steps = build_plan(spec)
+    for step in steps.steps:
+        toxics = "; ".join(describe_toxic(t.link, t.type, t.attributes) for t in step.toxics) or "no toxics"
+        click.echo(f"step {step.index}: {step.users:>4} users  t={step.start_s:>6.0f} s  "
+                   f"window {step.window_start_s:.0f}–{step.end_s:.0f} s  {toxics}")
+    click.echo(f"total: {steps.duration_s:.0f} s")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report(run_dir: Path) -> None:
+    """Rebuild summary.json, steps.csv, junit.xml and report.md from RUN_DIR's journal."""
+    from harness.report.markdown import write_markdown
+    from harness.results import write_results
+
+    if not (run_dir / "journal.jsonl").is_file():
+        raise SpecError(f"{run_dir} has no journal.jsonl: not a run folder")
+    try:
+        summary = write_results(run_dir)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from exc
+    click.echo(write_markdown(summary, run_dir))
+
+
+@cli.command()
+def cleanup() -> None:
+    """Stop processes left by runs whose harness died."""
+    from harness.stack.process import kill_orphans
+
+    removed = kill_orphans()
+    for leftover in removed:
+        click.echo(f"stopped pid {leftover.pid} of run {leftover.run_id}: {leftover.command}")
+    click.echo(f"{len(removed)} leftover processes stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT)
+    except click.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    except HarnessError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The harness's one error hierarchy.
+
+    HarnessError                 anything the harness reports as a failure
+    ├── SpecError                bad input: experiment file, CLI flags (exit 2)
+    ├── StackError               a service did not start or answer (exit 3)
+    ├── ToxicsError              Toxiproxy refused, failed or timed out (exit 3)
+    └── LoadError                Locust did not start or died (exit 3)
+
+Library errors are translated into these where the library is imported; only
+``harness.cli`` turns them into a message and an exit code. A breached SLO is
+a result, never an exception.
+"""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Base of every error the harness raises on purpose."""
+
+    exit_code = 3
+
+
+class SpecError(HarnessError):
+    """Bad input. Carries every problem found, each with its field path."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str] | str, source: str | None = None) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        if len(self.problems) == 1:
+            message = prefix + self.problems[0]
+        else:
+            message = prefix + f"{len(self.problems)} problems:\n" + "\n".join(
+                f"  - {p}" for p in self.problems
+            )
+        super().__init__(message)
+
+
+class StackError(HarnessError):
+    """A stack service failed to start, become ready, or stop."""
+
+
+class ToxicsError(HarnessError):
+    """Toxiproxy answered with an error, or did not answer in time."""
+
+
+class LoadError(HarnessError):
+    """The load generator (Locust) failed to start or died during the run."""

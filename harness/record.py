@@ -1,0 +1,93 @@
+"""A step's record: what the recorder measured, judged against the SLOs, with trust flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.histogram import decode, summarize
+from harness.plan import Step
+from harness.slo import TierResult, TierVerdict, Verdict, judge_step, too_few_samples
+from harness.spec import TierSlo
+from harness.tiers import TIERS
+
+CPU_FLAG_PERCENT = 80.0
+
+
+class ToxicView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    link: str
+    type: str
+    stream: str
+    toxicity: float
+    attributes: dict[str, int]
+
+
+class StepRecord(BaseModel):
+    index: int
+    users: int
+    toxics: list[ToxicView]
+    window: tuple[float, float] | None
+    tiers: dict[str, TierResult]
+    slo: dict[str, Verdict]
+    reasons: dict[str, list[str]]
+    flags: list[str]
+    generator_cpu_percent: float | None
+    error_kinds: dict[str, dict[str, int]] = {}
+    histograms: dict[str, str] = {}
+
+
+def build_record(step: Step, measured: dict[str, Any] | None, slos: dict[str, TierSlo]) -> StepRecord:
+    """Turn the recorder's line for ``step`` (None if it never came) into a judged record."""
+    tiers: dict[str, TierResult] = {}
+    histograms: dict[str, str] = {}
+    error_kinds: dict[str, dict[str, int]] = {}
+    flags: list[str] = []
+    measured_tiers = (measured or {}).get("tiers", {})
+    for tier in TIERS:
+        data = measured_tiers.get(tier)
+        if data is None:
+            continue
+        encoded = data.get("hdr")
+        summary = summarize(decode(encoded)) if encoded else None
+        tiers[tier] = TierResult(
+            count=summary.count if summary else 0,
+            errors=int(data.get("errors", 0)),
+            **({} if summary is None else {
+                "p50_ms": summary.p50_ms, "p90_ms": summary.p90_ms, "p95_ms": summary.p95_ms,
+                "p99_ms": summary.p99_ms, "p999_ms": summary.p999_ms, "max_ms": summary.max_ms,
+                "mean_ms": summary.mean_ms,
+            }),
+        )
+        if encoded:
+            histograms[tier] = encoded
+        if data.get("error_kinds"):
+            error_kinds[tier] = data["error_kinds"]
+    verdicts: dict[str, TierVerdict] = judge_step(slos, tiers)
+
+    cpu = (measured or {}).get("generator_cpu_percent")
+    if measured is None:
+        flags.append("no measurements arrived from the load generator")
+    if cpu is not None and cpu > CPU_FLAG_PERCENT:
+        flags.append(f"load generator CPU {cpu:.0f}% > {CPU_FLAG_PERCENT:.0f}%: latencies may include its own delay")
+    for tier, slo in slos.items():
+        if too_few_samples(slo, tiers.get(tier)):
+            flags.append(f"{tier}: only {tiers[tier].count} samples, too few for {slo.describe()}")
+
+    window = (measured or {}).get("window")
+    return StepRecord(
+        index=step.index,
+        users=step.users,
+        toxics=[ToxicView(link=t.link, type=t.type, stream=t.stream, toxicity=t.toxicity,
+                          attributes=dict(t.attributes)) for t in step.toxics],
+        window=tuple(window) if window else None,
+        tiers=tiers,
+        slo={tier: v.verdict for tier, v in verdicts.items()},
+        reasons={tier: v.reasons for tier, v in verdicts.items() if v.reasons},
+        flags=flags,
+        generator_cpu_percent=cpu,
+        error_kinds=error_kinds,
+        histograms=histograms,
+    )

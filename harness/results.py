@@ -1,0 +1,135 @@
+"""The run's result files, all derived from the journal: summary.json, steps.csv, junit.xml.
+
+Deriving them from the journal (not from memory) means a partial or killed
+run gets the same files as a finished one: ``harness report`` rebuilds them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from pydantic import BaseModel
+
+from harness.journal import read_journal
+from harness.record import StepRecord
+from harness.slo import Verdict, overall
+
+
+class RunStatus(str, Enum):
+    COMPLETED = "completed"
+    FAILED = "failed"  # the run itself broke (infrastructure), not an SLO
+    ABORTED = "aborted"  # a stop condition ended it early
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
+
+
+class RunSummary(BaseModel):
+    experiment: str
+    run_id: str
+    status: RunStatus
+    reason: str | None
+    backend: str
+    started_at: float | None
+    ended_at: float | None
+    verdict: Verdict
+    notes: list[str]
+    versions: dict[str, str]
+    slos: dict[str, str]
+    planned_steps: int
+    steps: list[StepRecord]
+
+
+def summarize_journal(path: Path) -> RunSummary:
+    events = read_journal(path)
+    start = next((e for e in events if e["event"] == "run-start"), None)
+    if start is None:
+        raise ValueError(f"{path} has no run-start event")
+    end = next((e for e in reversed(events) if e["event"] == "run-end"), None)
+    stack = next((e for e in events if e["event"] == "stack-up"), {})
+    steps = [StepRecord.model_validate(e["record"]) for e in events if e["event"] == "step"]
+    if end is None:
+        status, reason = RunStatus.INTERRUPTED, "the run ended without closing its journal (killed?)"
+    else:
+        status, reason = RunStatus(end["status"]), end.get("reason")
+    return RunSummary(
+        experiment=start["experiment"],
+        run_id=start["run_id"],
+        status=status,
+        reason=reason,
+        backend=start["backend"],
+        started_at=start["at"],
+        ended_at=end["at"] if end else None,
+        verdict=overall(v for step in steps for v in step.slo.values()),
+        notes=list(stack.get("notes", [])),
+        versions=dict(stack.get("versions", {})),
+        slos=dict(start.get("slos", {})),
+        planned_steps=int(start.get("planned_steps", len(steps))),
+        steps=steps,
+    )
+
+
+def summary_json(summary: RunSummary) -> dict[str, Any]:
+    data = summary.model_dump(mode="json")
+    for step in data["steps"]:
+        step.pop("histograms", None)  # in the journal; too bulky to read here
+    return data
+
+
+def write_results(folder: Path) -> RunSummary:
+    summary = summarize_journal(folder / "journal.jsonl")
+    (folder / "summary.json").write_text(json.dumps(summary_json(summary), indent=2) + "\n")
+    write_steps_csv(summary, folder / "steps.csv")
+    write_junit(summary, folder / "junit.xml")
+    return summary
+
+
+CSV_COLUMNS = ["step", "users", "toxics", "tier", "count", "errors", "error_ratio", "p50_ms", "p90_ms",
+               "p95_ms", "p99_ms", "p999_ms", "max_ms", "slo", "verdict", "flags"]
+
+
+def write_steps_csv(summary: RunSummary, path: Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for step in summary.steps:
+            toxics = "; ".join(describe_toxic(t.link, t.type, t.attributes) for t in step.toxics) or "none"
+            for tier in sorted(set(step.tiers) | set(step.slo)):
+                result = step.tiers.get(tier)
+                row = [step.index, step.users, toxics, tier]
+                if result is None:
+                    row += [0, 0, 0, "", "", "", "", "", ""]
+                else:
+                    row += [result.count, result.errors, round(result.error_ratio, 5)]
+                    row += ["" if v is None else v for v in (result.p50_ms, result.p90_ms, result.p95_ms,
+                                                              result.p99_ms, result.p999_ms, result.max_ms)]
+                verdict = step.slo.get(tier)
+                row += [summary.slos.get(tier, ""), verdict.value if verdict else "", " | ".join(step.flags)]
+                writer.writerow(row)
+
+
+def describe_toxic(link: str, type_: str, attributes: dict[str, int]) -> str:
+    values = ", ".join(f"{k}={v}" for k, v in attributes.items())
+    return f"{link} {type_} ({values})"
+
+
+def write_junit(summary: RunSummary, path: Path) -> None:
+    """One test case per step × SLO, so CI shows which failed and where."""
+    cases = [(step, tier, verdict) for step in summary.steps for tier, verdict in step.slo.items()]
+    suite = ET.Element("testsuite", name=f"flowforge.{summary.experiment}", tests=str(len(cases)),
+                       failures=str(sum(v == Verdict.FAIL for _, _, v in cases)),
+                       skipped=str(sum(v == Verdict.NO_DATA for _, _, v in cases)))
+    for step, tier, verdict in cases:
+        case = ET.SubElement(suite, "testcase", classname=f"{summary.experiment}.step{step.index:02d}",
+                             name=f"{tier}: {summary.slos.get(tier, '')} at {step.users} users")
+        if verdict == Verdict.FAIL:
+            ET.SubElement(case, "failure", message="; ".join(step.reasons.get(tier, [])))
+        elif verdict == Verdict.NO_DATA:
+            ET.SubElement(case, "skipped", message="no samples in the window")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,176 @@
+"""The run lifecycle: prepare → clear leftovers → stack up → load → steps → cleanup → results.
+
+The engine owns the plan clock, the stack and every chaos action, so cleanup
+has one owner: whatever happens inside (SLO breach, Locust dying, Ctrl-C,
+SIGTERM, a bug), the exit stack removes our toxics, stops Locust and stops
+the stack, shielded from further signals, and the results are still written
+from the journal.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from harness.errors import HarnessError
+from harness.interrupts import Interrupted, InterruptGuard, interrupt_guard
+from harness.journal import Journal
+from harness.load import LocustDriver
+from harness.observe import RunObserver
+from harness.plan import Plan, Step, build_plan
+from harness.record import build_record
+from harness.report.markdown import write_markdown
+from harness.results import RunStatus, RunSummary, write_results
+from harness.spec import Experiment
+from harness.stack.local import LocalStack
+from harness.stack.process import kill_orphans
+from toxics.applier import ToxicApplier
+from toxics.client import ToxiproxyClient
+
+RECORD_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    results_dir: Path
+    backend: str = "local"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    folder: Path
+    summary: RunSummary
+    error: HarnessError | None
+
+
+@dataclass
+class RunContext:
+    experiment: Experiment
+    plan: Plan
+    folder: Path
+    run_id: str
+    journal: Journal
+    observer: RunObserver
+    guard: InterruptGuard
+
+    @property
+    def slo_text(self) -> dict[str, str]:
+        return {tier: slo.describe() for tier, slo in self.experiment.slos.items()}
+
+
+def run_experiment(experiment: Experiment, options: RunOptions, observer: RunObserver) -> RunOutcome:
+    plan = build_plan(experiment)
+    folder, run_id = _create_run_folder(options.results_dir, experiment.name)
+    (folder / "experiment.yaml").write_text(
+        yaml.safe_dump(experiment.model_dump(mode="json", exclude_defaults=False), sort_keys=False))
+    journal = Journal(folder / "journal.jsonl")
+    error: HarnessError | None = None
+    status, reason = RunStatus.COMPLETED, None
+    with interrupt_guard() as guard:
+        ctx = RunContext(experiment, plan, folder, run_id, journal, observer, guard)
+        journal.append("run-start", experiment=experiment.name, run_id=run_id, backend=options.backend,
+                       planned_steps=len(plan.steps), slos=ctx.slo_text, plan=plan)
+        observer.run_started(experiment.name, folder, plan, options.backend)
+        try:
+            _remove_leftovers(ctx)
+            _run_stack(ctx)
+        except Interrupted as exc:
+            status, reason = RunStatus.INTERRUPTED, str(exc)
+        except HarnessError as exc:
+            status, reason, error = RunStatus.FAILED, str(exc), exc
+        finally:
+            with guard.shielded():
+                if guard.received and status == RunStatus.COMPLETED:
+                    status, reason = RunStatus.INTERRUPTED, f"interrupted by {guard.received}"
+                journal.append("run-end", status=status.value, reason=reason)
+    summary = write_results(folder)
+    write_markdown(summary, folder)
+    observer.run_finished(summary, folder)
+    return RunOutcome(folder, summary, error)
+
+
+def _create_run_folder(results_dir: Path, name: str) -> tuple[Path, str]:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_id = f"{stamp}-{name}"
+    folder = results_dir / run_id
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        run_id = f"{stamp}-{name}-{suffix}"
+        folder = results_dir / run_id
+    folder.mkdir(parents=True)
+    latest = results_dir / "latest"
+    if latest.is_symlink() or not latest.exists():
+        latest.unlink(missing_ok=True)
+        latest.symlink_to(run_id)
+    return folder.resolve(), run_id
+
+
+def _remove_leftovers(ctx: RunContext) -> None:
+    """Processes of runs whose harness died (SIGKILL, power loss) are stopped first."""
+    removed = kill_orphans()
+    if removed:
+        runs = sorted({leftover.run_id for leftover in removed})
+        ctx.observer.note(f"stopped {len(removed)} processes left by dead runs: {', '.join(runs)}")
+        ctx.journal.append("leftovers-removed", processes=[leftover.__dict__ for leftover in removed])
+
+
+def _run_stack(ctx: RunContext) -> None:
+    cleanup = ExitStack()
+    try:
+        endpoints = cleanup.enter_context(LocalStack(ctx.folder, ctx.run_id))
+        ctx.journal.append("stack-up", backend="local", endpoints=endpoints, notes=endpoints.notes,
+                           versions=endpoints.versions)
+        for note in endpoints.notes:
+            ctx.observer.note(note)
+        client = cleanup.enter_context(ToxiproxyClient(endpoints.toxiproxy_api))
+        applier = ToxicApplier(client)
+        cleanup.callback(_clear_toxics, ctx, applier)
+        driver = cleanup.enter_context(LocustDriver(ctx.plan, endpoints, ctx.folder / "load", ctx.run_id))
+        _run_steps(ctx, driver, applier)
+    finally:
+        with ctx.guard.shielded():
+            cleanup.close()
+
+
+def _clear_toxics(ctx: RunContext, applier: ToxicApplier) -> None:
+    removed = applier.clear()
+    ctx.journal.append("toxics-cleared", removed=removed)
+
+
+def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier) -> None:
+    """Walk the plan's timeline: step starts (toxics) and record flushes, in time order."""
+    timeline: list[tuple[float, int, Step]] = sorted(
+        [(step.start_s, 0, step) for step in ctx.plan.steps]
+        + [(step.flush_s, 1, step) for step in ctx.plan.steps],
+        key=lambda item: (item[0], item[1]),
+    )
+    t0 = time.time()
+    driver.start_clock(t0)
+    ctx.journal.append("clock", t0=t0)
+    for at_s, kind, step in timeline:
+        _wait_until(t0 + at_s, driver)
+        if kind == 0:
+            changes = applier.apply(step.toxics)
+            ctx.journal.append("toxics", step=step.index, changes=[
+                {"kind": c.kind.value, "toxic": c.state} for c in changes], active=applier.active())
+            ctx.observer.step_started(step, len(ctx.plan.steps), changes)
+        else:
+            measured = driver.wait_record(step.index, RECORD_TIMEOUT_S)
+            record = build_record(step, measured, ctx.experiment.slos)
+            ctx.journal.append("step", record=record)
+            ctx.observer.step_finished(record, ctx.slo_text)
+
+
+def _wait_until(deadline: float, driver: LocustDriver) -> None:
+    while True:
+        remaining = deadline - time.time()
+        if remaining <= 0:
+            return
+        driver.check_alive()
+        time.sleep(min(remaining, 0.25))

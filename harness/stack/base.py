@@ -1,0 +1,70 @@
+"""What every stack backend gives the run, and the one Protocol it implements."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from toxics.links import LINKS
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class LinkEndpoint(BaseModel):
+    """One Toxiproxy link: load and the backend talk to ``listen``; the store is ``upstream``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    listen: Address
+    upstream: Address
+
+
+class Endpoints(BaseModel):
+    """Where the stack answers once it is up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    backend: str
+    toxiproxy_api: str
+    links: dict[str, LinkEndpoint]
+    # How clients reach each store through its link (scheme and credentials included).
+    redis_url: str
+    materialize_dsn: str
+    clickhouse_url: str
+    websocket_url: str
+    versions: dict[str, str] = {}
+    notes: list[str] = []
+
+    def check_links(self) -> None:
+        missing = [link for link in LINKS if link not in self.links]
+        if missing:
+            raise ValueError(f"stack has no link for {', '.join(missing)}")
+
+
+class Stack(Protocol):
+    """A backend that brings the FlowForge stack up behind Toxiproxy.
+
+    ``__enter__`` starts everything and, if any part fails to start, tears down
+    what did start before re-raising: a half-started stack never leaks.
+    """
+
+    name: str
+
+    def __enter__(self) -> Endpoints: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...

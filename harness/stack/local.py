@@ -1,0 +1,113 @@
+"""The local backend: every part of the stack as a process on 127.0.0.1.
+
+Order: Toxiproxy and the three stores → seed the stores directly → one proxy
+per link → the reference backend, whose store connections and WebSocket go
+through those proxies. Teardown runs in reverse, also when start-up fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from harness.stack import services
+from harness.stack.base import Address, Endpoints, LinkEndpoint
+from harness.stack.ports import LOOPBACK, free_port
+from harness.stack.readiness import wait_ready
+from harness.stack.services import DB_NAME, DB_USER, Service
+from toxics.client import ToxiproxyClient
+
+MATERIALIZE_NOTE = (
+    "local backend: PostgreSQL stands in for Materialize (same wire protocol); "
+    "materialize-tier numbers are PostgreSQL's"
+)
+
+
+class LocalStack:
+    name = "local"
+
+    def __init__(self, folder: Path, run_id: str, python: str = sys.executable) -> None:
+        self.folder = folder
+        self.run_id = run_id
+        self.python = python
+        self._started: list[Service] = []
+
+    def __enter__(self) -> Endpoints:
+        try:
+            return self._up()
+        except BaseException:
+            self.down()
+            raise
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.down()
+
+    def down(self) -> None:
+        while self._started:
+            self._started.pop().process.stop()
+
+    def _start(self, service: Service) -> Service:
+        self._started.append(service)
+        service.process.start()
+        return service
+
+    def _up(self) -> Endpoints:
+        toxiproxy = self._start(services.toxiproxy(self.folder, self.run_id))
+        redis = self._start(services.redis(self.folder, self.run_id))
+        postgres = self._start(services.postgres(self.folder, self.run_id))
+        clickhouse = self._start(services.clickhouse(self.folder, self.run_id))
+        for service in (toxiproxy, redis, postgres, clickhouse):
+            wait_ready(service.name, service.check, service.ready_timeout_s, service.process)
+        services.create_database(postgres.address[1], postgres.process.log_path)
+
+        direct = _store_env(redis.address, postgres.address, clickhouse.address)
+        services.seed(direct, self.folder / "logs" / "seed.log", self.python)
+
+        api = f"http://{LOOPBACK}:{toxiproxy.address[1]}"
+        links = {
+            "redis": _link(redis.address),
+            "materialize": _link(postgres.address),
+            "clickhouse": _link(clickhouse.address),
+        }
+        with ToxiproxyClient(api) as client:
+            for link, endpoint in links.items():
+                client.create_proxy(link, str(endpoint.listen), str(endpoint.upstream))
+            proxied = _store_env(*(_pair(links[link].listen) for link in ("redis", "materialize", "clickhouse")))
+            backend = self._start(services.reference_backend(self.folder, self.run_id, proxied, self.python))
+            wait_ready(backend.name, backend.check, backend.ready_timeout_s, backend.process)
+            links["websocket"] = _link(backend.address)
+            client.create_proxy("websocket", str(links["websocket"].listen), str(links["websocket"].upstream))
+            version = client.version()
+
+        return Endpoints(
+            backend=f"http://{LOOPBACK}:{backend.address[1]}",
+            toxiproxy_api=api,
+            links=links,
+            redis_url=proxied["FF_REDIS_URL"],
+            materialize_dsn=proxied["FF_MATERIALIZE_DSN"],
+            clickhouse_url=proxied["FF_CLICKHOUSE_URL"],
+            websocket_url=f"ws://{links['websocket'].listen}",
+            versions={"toxiproxy": version},
+            notes=[MATERIALIZE_NOTE],
+        )
+
+
+def _link(upstream: tuple[str, int]) -> LinkEndpoint:
+    return LinkEndpoint(
+        listen=Address(host=LOOPBACK, port=free_port()),
+        upstream=Address(host=upstream[0], port=upstream[1]),
+    )
+
+
+def _pair(address: Address) -> tuple[str, int]:
+    return address.host, address.port
+
+
+def _store_env(redis: tuple[str, int], postgres: tuple[str, int], clickhouse: tuple[str, int]) -> dict[str, str]:
+    return {
+        "FF_REDIS_URL": f"redis://{redis[0]}:{redis[1]}/0",
+        "FF_MATERIALIZE_DSN": f"postgresql://{DB_USER}@{postgres[0]}:{postgres[1]}/{DB_NAME}",
+        "FF_CLICKHOUSE_URL": f"http://{clickhouse[0]}:{clickhouse[1]}",
+    }

@@ -1,0 +1,176 @@
+"""How each local service is prepared and started, one small class each.
+
+A service knows its command line, its data folder and its readiness check;
+``LocalStack`` decides the order and owns teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import StackError
+from harness.stack import binaries
+from harness.stack.ports import LOOPBACK, free_port
+from harness.stack.process import ManagedProcess
+from harness.stack.readiness import Check, HttpCheck, TcpCheck
+
+REFERENCE_DIR = binaries.REPO_ROOT / "compose" / "reference"
+DB_USER = "flowforge"
+DB_NAME = "flowforge"
+
+
+@dataclass
+class Service:
+    name: str
+    process: ManagedProcess
+    check: Check
+    ready_timeout_s: float
+    address: tuple[str, int]
+
+
+def toxiproxy(folder: Path, run_id: str) -> Service:
+    port = free_port()
+    argv = [str(binaries.toxiproxy_server()), "-host", LOOPBACK, "-port", str(port)]
+    process = ManagedProcess("toxiproxy", argv, folder / "logs" / "toxiproxy.log", run_id)
+    return Service("toxiproxy", process, HttpCheck(f"http://{LOOPBACK}:{port}/version"), 20, (LOOPBACK, port))
+
+
+def redis(folder: Path, run_id: str) -> Service:
+    port = free_port()
+    argv = [
+        str(binaries.debian_program("redis-server", "redis-server")),
+        "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
+        "--dir", str(_mkdir(folder / "data" / "redis")),
+    ]
+    process = ManagedProcess("redis", argv, folder / "logs" / "redis.log", run_id)
+    return Service("redis", process, TcpCheck(LOOPBACK, port), 20, (LOOPBACK, port))
+
+
+def postgres(folder: Path, run_id: str) -> Service:
+    """PostgreSQL, standing in for Materialize (same wire protocol).
+
+    initdb and postgres refuse to run as root, so as root they run as the
+    ``postgres`` user on a data folder that user owns.
+    """
+    bin_dir = binaries.postgres_bin_dir()
+    as_user = _unprivileged_prefix()
+    data = _postgres_data_dir(folder, as_user)
+    log = folder / "logs" / "materialize-postgres.log"
+    _run_once(as_user + [str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER,
+                         "--auth=trust", "--no-sync", "-E", "UTF8"], log, "initdb")
+    port = free_port()
+    argv = as_user + [
+        str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
+        "-c", f"listen_addresses={LOOPBACK}", "-c", f"unix_socket_directories={data}",
+        "-c", "fsync=off", "-c", "max_connections=200",
+    ]
+    process = ManagedProcess("materialize (postgresql)", argv, log, run_id, stop_signal=signal.SIGINT)
+    return Service("materialize", process, TcpCheck(LOOPBACK, port), 30, (LOOPBACK, port))
+
+
+def create_database(port: int, log: Path) -> None:
+    createdb = binaries.postgres_bin_dir() / "createdb"
+    _run_once([str(createdb), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, DB_NAME], log, "createdb")
+
+
+CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
+<yandex>
+    <logger>
+        <level>warning</level>
+        <log>{logs}/clickhouse-server.log</log>
+        <errorlog>{logs}/clickhouse-server.err.log</errorlog>
+        <console>0</console>
+    </logger>
+    <http_port>{http_port}</http_port>
+    <tcp_port>{tcp_port}</tcp_port>
+    <listen_host>127.0.0.1</listen_host>
+    <path>{data}/</path>
+    <tmp_path>{data}/tmp/</tmp_path>
+    <user_files_path>{data}/user_files/</user_files_path>
+    <users_config>/etc/clickhouse-server/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <mark_cache_size>536870912</mark_cache_size>
+    <max_concurrent_queries>200</max_concurrent_queries>
+</yandex>
+"""
+
+
+def clickhouse(folder: Path, run_id: str) -> Service:
+    http_port, tcp_port = free_port(), free_port()
+    data = _mkdir(folder / "data" / "clickhouse")
+    logs = _mkdir(folder / "logs")
+    config = folder / "config" / "clickhouse.xml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(CLICKHOUSE_CONFIG.format(logs=logs, data=data, http_port=http_port, tcp_port=tcp_port))
+    argv = [str(binaries.debian_program("clickhouse-server", "clickhouse-server")), f"--config-file={config}"]
+    process = ManagedProcess("clickhouse", argv, logs / "clickhouse.log", run_id, cwd=data)
+    check = HttpCheck(f"http://{LOOPBACK}:{http_port}/ping")
+    return Service("clickhouse", process, check, 60, (LOOPBACK, http_port))
+
+
+def reference_backend(folder: Path, run_id: str, store_env: dict[str, str], python: str) -> Service:
+    port = free_port()
+    argv = [python, "-m", "uvicorn", "flowforge_ref.app:app", "--host", LOOPBACK, "--port", str(port),
+            "--no-access-log", "--log-level", "warning"]
+    env = {**store_env, "PYTHONPATH": str(REFERENCE_DIR)}
+    process = ManagedProcess("reference backend", argv, folder / "logs" / "backend.log", run_id, env=env)
+    check = HttpCheck(f"http://{LOOPBACK}:{port}/healthz")
+    return Service("backend", process, check, 60, (LOOPBACK, port))
+
+
+def seed(store_env: dict[str, str], log: Path, python: str) -> None:
+    env = {**store_env, "PYTHONPATH": str(REFERENCE_DIR)}
+    _run_once([python, "-m", "flowforge_ref.seed"], log, "seed", env=env, timeout_s=300)
+
+
+def _run_once(argv: list[str], log: Path, what: str, env: dict[str, str] | None = None,
+              timeout_s: float = 120) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as handle:
+        try:
+            result = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout_s,
+                                    env={**os.environ, **(env or {})}, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise StackError(f"{what} failed: {exc}") from exc
+    if result.returncode != 0:
+        from harness.stack.process import tail_file
+
+        raise StackError(f"{what} exited with code {result.returncode}\nlast lines of {log}:\n{tail_file(log)}")
+
+
+def _unprivileged_prefix() -> list[str]:
+    if os.geteuid() != 0:
+        return []
+    runuser = shutil.which("runuser")
+    if not runuser:
+        raise StackError("running as root needs runuser (util-linux) to start PostgreSQL as 'postgres'")
+    return [runuser, "-u", "postgres", "--"]
+
+
+def _postgres_data_dir(folder: Path, as_user: list[str]) -> Path:
+    """The data folder in the run folder, unless the postgres user cannot reach it."""
+    if not as_user:
+        return _mkdir(folder / "data" / "materialize")
+    parent = _mkdir(folder / "data")
+    probe = subprocess.run(as_user + ["test", "-w", str(parent)], check=False)
+    if probe.returncode != 0:
+        os.chmod(parent, 0o777)
+        probe = subprocess.run(as_user + ["test", "-w", str(parent)], check=False)
+    base = parent if probe.returncode == 0 else Path(tempfile.mkdtemp(prefix="flowforge-pg-"))
+    data = base / "materialize"
+    data.mkdir(exist_ok=True)
+    shutil.chown(data, "postgres", "postgres")
+    os.chmod(data, 0o700)
+    return data
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,68 @@
+"""The FlowForge locustfile: ``locust -f locustfiles/flowforge.py --host http://127.0.0.1:PORT``.
+
+Run by the harness it follows the engine's load plan (FLOWFORGE_LOAD_PLAN):
+the step-ramp shape, the plan clock, the datastore probes and the per-step
+recorder. Run by hand it uses the default ramp (5 → 10 → 25 → 50 → 100
+users, 60 s each) and probes only the stores named by FF_* variables.
+"""
+
+from __future__ import annotations
+
+import os
+
+import gevent
+from locust import events
+from locust.env import Environment
+from locust.runners import WorkerRunner
+
+from locustfiles import users
+from locustfiles.loadplan import DEFAULT_PROBE_RATES, PlanClock, default_plan, load_from_env, targets_from_env
+from locustfiles.probes import probes_for
+from locustfiles.recorder import StepRecorder
+from locustfiles.shape import StepRampShape
+
+LOAD = load_from_env()
+PLAN = LOAD.plan if LOAD else default_plan()
+CLOCK = PlanClock(LOAD.clock_path if LOAD else None)
+HOST = LOAD.targets.backend if LOAD else os.environ.get("FF_BACKEND_URL", "http://127.0.0.1:8000")
+
+
+class FlowForgeRamp(StepRampShape):
+    plan = PLAN
+    clock = CLOCK
+    stop_at_end = LOAD is None
+
+
+class WidgetUser(users.WidgetUser):
+    host = HOST
+
+
+class DashboardViewer(users.DashboardViewer):
+    websocket_url = (LOAD.targets.websocket_url or "") if LOAD else HOST.replace("http", "ws", 1)
+
+
+@events.init.add_listener
+def _wire(environment: Environment, **_: object) -> None:
+    recorder = StepRecorder(PLAN, CLOCK, LOAD.records_path if LOAD else None)
+    environment.events.request.add_listener(recorder.on_request)
+
+    @environment.events.test_start.add_listener
+    def _started(**_: object) -> None:
+        if isinstance(environment.runner, WorkerRunner):
+            return
+        if LOAD is None:
+            CLOCK.start_now()
+        targets = LOAD.targets if LOAD else targets_from_env(environment.host or HOST)
+        rates = LOAD.probe_rates if LOAD else DEFAULT_PROBE_RATES
+        for probe in probes_for(targets, rates):
+            gevent.spawn(probe.run, environment)
+        gevent.spawn(_tick, environment, recorder)
+        if LOAD is not None:
+            LOAD.ready_path.touch()
+
+
+def _tick(environment: Environment, recorder: StepRecorder) -> None:
+    while True:
+        runner = environment.runner
+        recorder.tick(runner.user_count if runner else 0)
+        gevent.sleep(0.1)

@@ -1,0 +1,115 @@
+"""FlowForge users: dashboard API clients and WebSocket dashboard viewers."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import gevent
+import websocket
+from locust import FastHttpUser, User, between, constant, task
+
+WIDGETS = 100
+DASHBOARDS = 10
+
+
+class WidgetUser(FastHttpUser):
+    """Refreshes widgets and now and then asks for a heavier preview."""
+
+    abstract = True  # the locustfile makes the runnable subclass
+    wait_time = between(0.5, 1.5)
+
+    @task(10)
+    def widget_data(self) -> None:
+        widget = random.randint(1, WIDGETS)
+        self.client.get(f"/api/widgets/{widget}/data", name="/api/widgets/[id]/data")
+
+    @task(1)
+    def preview(self) -> None:
+        body = {"widget_id": random.randint(1, WIDGETS), "minutes": 60}
+        self.client.post("/api/widgets/preview", json=body, name="/api/widgets/preview")
+
+
+class DeliveryGap(Exception):
+    """Messages were lost, duplicated or came out of order on a viewer's connection."""
+
+
+class DashboardViewer(User):
+    """Holds one dashboard WebSocket open and measures how late each push arrives.
+
+    Delivery latency = receive time − the server's ``sent_at`` (same host, same
+    clock). A receive greenlet per connection with a timeout, never
+    ``run_forever``; the request events are fired here.
+    """
+
+    abstract = True
+    wait_time = constant(1)
+    websocket_url: str = ""
+    receive_timeout_s = 5.0
+
+    def on_start(self) -> None:
+        self._socket: websocket.WebSocket | None = None
+        self._receiver: gevent.Greenlet | None = None
+        self._last_seq = 0
+        self._connect()
+
+    def on_stop(self) -> None:
+        if self._receiver is not None:
+            self._receiver.kill(block=False)
+        if self._socket is not None:
+            self._socket.close()
+
+    @task
+    def watch(self) -> None:
+        # The receive greenlet does the work; reconnect when it died.
+        if self._receiver is None or self._receiver.dead:
+            self._connect()
+
+    def _connect(self) -> None:
+        dashboard = random.randint(1, DASHBOARDS)
+        url = f"{self.websocket_url}/ws/dashboards/{dashboard}"
+        started = time.time()
+        try:
+            self._socket = websocket.create_connection(url, timeout=self.receive_timeout_s)
+        except (OSError, websocket.WebSocketException) as exc:
+            self._fire("connect", (time.time() - started) * 1000, 0, exc, started)
+            return
+        self._last_seq = 0
+        self._receiver = gevent.spawn(self._receive, self._socket)
+
+    def _receive(self, sock: websocket.WebSocket) -> None:
+        while True:
+            try:
+                frame = sock.recv()
+            except (OSError, websocket.WebSocketException) as exc:
+                self._fire("disconnected", 0, 0, exc, time.time())
+                return
+            received = time.time()
+            if not frame:  # websocket-client returns an empty frame once the peer closed
+                self._fire("disconnected", 0, 0, DeliveryGap("closed by the server"), received)
+                return
+            try:
+                message = json.loads(frame)
+                seq, sent_at = int(message["seq"]), float(message["sent_at"])
+            except (ValueError, KeyError, TypeError) as exc:
+                self._fire("malformed", 0, len(frame), exc, received)
+                continue
+            self._check_sequence(seq, received)
+            self._fire("delivery", (received - sent_at) * 1000, len(frame), None, sent_at)
+
+    def _check_sequence(self, seq: int, received: float) -> None:
+        expected = self._last_seq + 1
+        if seq > expected:
+            for _ in range(seq - expected):
+                self._fire("lost", 0, 0, DeliveryGap(f"seq {expected}..{seq - 1} never arrived"), received)
+        elif seq < expected:
+            self._fire("duplicate", 0, 0, DeliveryGap(f"seq {seq} after {self._last_seq}"), received)
+        self._last_seq = max(self._last_seq, seq)
+
+    def _fire(self, name: str, response_time: float, length: int, exception: BaseException | None,
+              start_time: float) -> None:
+        self.environment.events.request.fire(
+            request_type="websocket", name=name, response_time=response_time,
+            response_length=length, exception=exception, context={}, start_time=start_time,
+        )
