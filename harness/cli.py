@@ -59,7 +59,7 @@ def validate(files: tuple[str, ...]) -> None:
             load_experiment(resolve_experiment(name))
             click.echo(f"{name}: ok")
         except SpecError as exc:
-            problems.append(str(exc))
+            problems.extend(f"{exc.source or name}: {problem}" for problem in exc.problems)
     if problems:
         raise SpecError(problems)
 

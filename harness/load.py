@@ -1,8 +1,10 @@
-"""The load driver: Locust in its own process, following the engine's plan.
+"""The load driver: Locust and the datastore probes, each in its own process.
 
 Importing locust monkey-patches the process with gevent, so the engine never
-imports it: Locust runs as ``python -m locust`` with the locustfile, and the
-two sides meet through the files of ``locustfiles.loadplan``.
+imports it: Locust runs as ``python -m locust`` with the locustfile, the
+probes as ``python -m locustfiles.probe_process``, and the sides meet through
+the files of ``locustfiles.loadplan``. Each process writes its own per-step
+lines; the driver merges them (histograms add up exactly).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from harness.errors import LoadError
 from harness.plan import Plan
+from harness.record import merge_measurements
 from harness.stack.base import Endpoints
 from harness.stack.binaries import REPO_ROOT
 from harness.stack.process import ManagedProcess
@@ -37,8 +41,7 @@ class LocustDriver:
     def __init__(self, plan: Plan, endpoints: Endpoints, folder: Path, run_id: str) -> None:
         self.load = LoadPlan(plan=plan, targets=targets_of(endpoints), folder=folder)
         self.run_id = run_id
-        self._process: ManagedProcess | None = None
-        self._records_read = 0
+        self._processes: list[ManagedProcess] = []
 
     def __enter__(self) -> "LocustDriver":
         try:
@@ -58,58 +61,69 @@ class LocustDriver:
             "--host", self.load.targets.backend, "--csv", str(self.load.folder / "locust"),
             "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
         ]
-        self._process = ManagedProcess(
-            "locust", argv, self.load.folder / "locust.log", self.run_id,
-            env={PLAN_ENV: str(plan_path)}, cwd=REPO_ROOT,
-        )
-        self._process.start()
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        assert self._process is not None
-        started = time.monotonic()
-        while not self.load.ready_path.exists():
-            if not self._process.running():
-                raise LoadError(f"Locust exited with code {self._process.exit_code()} before starting its test"
-                                f"\nlast lines of {self._process.log_path}:\n{self._process.tail(15)}")
-            if time.monotonic() - started > READY_TIMEOUT_S:
-                raise LoadError(f"Locust did not start its test within {READY_TIMEOUT_S:.0f} s"
-                                f"\nlast lines of {self._process.log_path}:\n{self._process.tail(15)}")
-            time.sleep(0.1)
+        env = {PLAN_ENV: str(plan_path)}
+        commands = [("locust", argv, self.load.ready_path)] + [
+            (f"{tier}-probe", [sys.executable, "-m", "locustfiles.probe_process", tier],
+             self.load.probe_ready_path(tier))
+            for tier in self.load.probe_tiers()
+        ]
+        for name, command, ready in commands:
+            process = ManagedProcess(name, command, self.load.folder / f"{name}.log", self.run_id,
+                                     env=env, cwd=REPO_ROOT)
+            self._processes.append(process)
+            process.start()
+            _wait_ready(process, ready)
 
     def start_clock(self, t0: float) -> None:
         write_clock(self.load.clock_path, t0)
 
     def check_alive(self) -> None:
-        if self._process is not None and not self._process.running():
-            raise LoadError(f"Locust died during the run (exit code {self._process.exit_code()})"
-                            f"\nlast lines of {self._process.log_path}:\n{self._process.tail(15)}")
+        for process in self._processes:
+            if not process.running():
+                raise LoadError(f"{process.name} died during the run (exit code {process.exit_code()})"
+                                f"\nlast lines of {process.log_path}:\n{process.tail(15)}")
 
-    def wait_record(self, index: int, timeout_s: float) -> dict | None:
-        """The recorder's line for step ``index``, or None if it did not come in time."""
+    def wait_record(self, index: int, timeout_s: float) -> dict[str, Any] | None:
+        """Step ``index`` as measured by every process, merged; None if a line did not come in time."""
+        paths = [self.load.records_path] + [self.load.probe_records_path(t) for t in self.load.probe_tiers()]
         deadline = time.monotonic() + timeout_s
         while True:
-            for record in self._read_records():
-                if record.get("index") == index:
-                    return record
+            lines = [_line_for(path, index) for path in paths]
+            if all(line is not None for line in lines):
+                return merge_measurements([line for line in lines if line is not None])
             if time.monotonic() >= deadline:
-                return None
+                found = [line for line in lines if line is not None]
+                return merge_measurements(found) if found else None
             self.check_alive()
             time.sleep(0.1)
 
-    def _read_records(self) -> list[dict]:
-        path = self.load.records_path
-        if not path.exists():
-            return []
-        records = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.endswith("}"):
-                try:
-                    records.append(json.loads(line))
-                except ValueError:
-                    continue
-        return records
-
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop(timeout_s=15)
+        while self._processes:
+            self._processes.pop().stop(timeout_s=15)
+
+
+def _wait_ready(process: ManagedProcess, ready: Path) -> None:
+    started = time.monotonic()
+    while not ready.exists():
+        if not process.running():
+            raise LoadError(f"{process.name} exited with code {process.exit_code()} before starting"
+                            f"\nlast lines of {process.log_path}:\n{process.tail(15)}")
+        if time.monotonic() - started > READY_TIMEOUT_S:
+            raise LoadError(f"{process.name} did not start within {READY_TIMEOUT_S:.0f} s"
+                            f"\nlast lines of {process.log_path}:\n{process.tail(15)}")
+        time.sleep(0.1)
+
+
+def _line_for(path: Path, index: int) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.endswith("}"):
+            continue  # still being written
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("index") == index:
+            return record
+    return None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.histogram import decode, summarize
+from harness.histogram import decode, encode, merge, summarize
 from harness.plan import Step
 from harness.slo import TierResult, TierVerdict, Verdict, judge_step, too_few_samples
 from harness.spec import TierSlo
@@ -37,6 +37,28 @@ class StepRecord(BaseModel):
     generator_cpu_percent: float | None
     error_kinds: dict[str, dict[str, int]] = {}
     histograms: dict[str, str] = {}
+
+
+def merge_measurements(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """One step's lines from several processes → one line: histograms merged, errors summed."""
+    tiers: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        for tier, data in line.get("tiers", {}).items():
+            into = tiers.setdefault(tier, {"hdr": None, "errors": 0, "error_kinds": {}})
+            if data.get("hdr"):
+                into["hdr"] = encode(merge([h for h in (into["hdr"], data["hdr"]) if h]))
+            into["errors"] += int(data.get("errors", 0))
+            for kind, count in data.get("error_kinds", {}).items():
+                into["error_kinds"][kind] = into["error_kinds"].get(kind, 0) + count
+    cpus = [line["generator_cpu_percent"] for line in lines if line.get("generator_cpu_percent") is not None]
+    windows = [line["window"] for line in lines if line.get("window")]
+    return {
+        "index": lines[0]["index"],
+        "window": windows[0] if windows else None,
+        "generator_cpu_percent": max(cpus) if cpus else None,
+        "tiers": tiers,
+        "sources": len(lines),
+    }
 
 
 def build_record(step: Step, measured: dict[str, Any] | None, slos: dict[str, TierSlo]) -> StepRecord:

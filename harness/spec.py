@@ -8,10 +8,19 @@ YAML data.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from harness.errors import SpecError
 from harness.tiers import TIERS, Tier
@@ -27,25 +36,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _at_least_one_user(users: int) -> int:
+    if users < 1:
+        raise ValueError(f"must be at least 1, got {users}")
+    return users
+
+
 class Ramp(_Strict):
     """The load steps: one step per entry of ``users``."""
 
-    users: list[int] = Field(min_length=1)
+    users: list[Annotated[int, AfterValidator(_at_least_one_user)]] = Field(min_length=1)
     spawn_rate: float = Field(default=10.0, gt=0, description="users started per second")
     step_s: float = Field(default=60.0, gt=0, description="length of each step")
     settle_s: float = Field(default=10.0, ge=0, description="wait after a change before measuring")
 
-    @model_validator(mode="after")
-    def _check(self) -> "Ramp":
-        for position, users in enumerate(self.users):
-            if users < 1:
-                raise ValueError(f"users[{position}] must be at least 1, got {users}")
-        if self.settle_s >= self.step_s:
+    @field_validator("settle_s")
+    @classmethod
+    def _leaves_time_to_measure(cls, settle_s: float, info: ValidationInfo) -> float:
+        step_s = info.data.get("step_s")
+        if step_s is not None and settle_s >= step_s:
             raise ValueError(
-                f"settle_s ({self.settle_s:g}) must be shorter than step_s ({self.step_s:g}): "
+                f"settle_s ({settle_s:g}) must be shorter than step_s ({step_s:g}): "
                 "no time would be left to measure"
             )
-        return self
+        return settle_s
 
 
 class TierSlo(_Strict):
@@ -95,13 +109,9 @@ class Experiment(_Strict):
 
     @model_validator(mode="after")
     def _levels_match_steps(self) -> "Experiment":
-        steps = len(self.ramp.users)
-        for position, fault in enumerate(self.faults):
-            if len(fault.levels) != steps:
-                raise ValueError(
-                    f"faults[{position}].levels has {len(fault.levels)} entries but ramp.users has "
-                    f"{steps} steps: give one level per step (null for no toxic)"
-                )
+        problems = level_count_problems(self.model_dump(mode="python"))
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def with_step_seconds(self, step_s: float) -> "Experiment":
@@ -125,7 +135,29 @@ def load_experiment(path: Path) -> Experiment:
     try:
         return Experiment.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(format_validation_errors(exc), source=str(path)) from exc
+        problems = format_validation_errors(exc)
+    # The count check needs a valid ramp and faults, so pydantic skips it when
+    # anything else is wrong; run it on the raw data to report it alongside.
+    levels = level_count_problems(data)
+    problems = [p for p in problems if not any(level in p for level in levels)] + levels
+    raise SpecError(problems, source=str(path))
+
+
+def level_count_problems(data: dict[str, Any]) -> list[str]:
+    """One problem per fault whose levels do not match the ramp's steps."""
+    ramp, faults = data.get("ramp"), data.get("faults")
+    users = ramp.get("users") if isinstance(ramp, dict) else None
+    if not isinstance(users, list) or not isinstance(faults, list):
+        return []
+    problems = []
+    for position, fault in enumerate(faults):
+        levels = fault.get("levels") if isinstance(fault, dict) else None
+        if isinstance(levels, (list, tuple)) and len(levels) != len(users):
+            problems.append(
+                f"faults.{position}.levels: has {len(levels)} entries but ramp.users has {len(users)} "
+                "steps: give one level per step (null for no toxic)"
+            )
+    return problems
 
 
 def resolve_experiment(name_or_path: str) -> Path:
@@ -176,7 +208,7 @@ def format_validation_errors(exc: ValidationError) -> list[str]:
     """Pydantic errors as ``field.path: message`` lines, in file order."""
     problems = []
     for error in exc.errors():
-        path = ".".join(str(part) for part in error["loc"] if not _is_union_tag(part))
+        path = ".".join(str(part) for part in error["loc"] if not _is_internal(part))
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field"
@@ -184,9 +216,9 @@ def format_validation_errors(exc: ValidationError) -> list[str]:
     return problems
 
 
-def _is_union_tag(part: object) -> bool:
-    # pydantic puts function-validator names into loc for wrapped validators
-    return isinstance(part, str) and part.startswith("function-")
+def _is_internal(part: object) -> bool:
+    # pydantic puts validator names and "[key]" (a dict key's own error) into loc
+    return isinstance(part, str) and (part.startswith("function-") or part == "[key]")
 
 
 __all__ = ["Experiment", "Ramp", "TierSlo", "TIERS", "load_experiment", "resolve_experiment"]

@@ -9,6 +9,7 @@ users, 60 s each) and probes only the stores named by FF_* variables.
 from __future__ import annotations
 
 import os
+import threading
 
 import gevent
 from locust import events
@@ -51,11 +52,14 @@ def _wire(environment: Environment, **_: object) -> None:
         if isinstance(environment.runner, WorkerRunner):
             return
         if LOAD is None:
+            # On its own, this process probes too; under the harness the
+            # probe process does (see locustfiles.probes for why).
             CLOCK.start_now()
-        targets = LOAD.targets if LOAD else targets_from_env(environment.host or HOST)
-        rates = LOAD.probe_rates if LOAD else DEFAULT_PROBE_RATES
-        for probe in probes_for(targets, rates):
-            gevent.spawn(probe.run, environment)
+            stop = threading.Event()
+            environment.events.test_stop.add_listener(lambda **_: stop.set())
+            targets = targets_from_env(environment.host or HOST)
+            for probe in probes_for(targets, DEFAULT_PROBE_RATES):
+                gevent.spawn(probe.run, environment.events.request.fire, stop)
         gevent.spawn(_tick, environment, recorder)
         if LOAD is not None:
             LOAD.ready_path.touch()

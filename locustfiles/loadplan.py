@@ -61,6 +61,17 @@ class LoadPlan(BaseModel):
     def records_path(self) -> Path:
         return self.folder / "steps.jsonl"
 
+    def probe_tiers(self) -> list[str]:
+        given = {"redis": self.targets.redis_url, "materialize": self.targets.materialize_dsn,
+                 "clickhouse": self.targets.clickhouse_url}
+        return [tier for tier, address in given.items() if address]
+
+    def probe_ready_path(self, tier: str) -> Path:
+        return self.folder / f"probe-{tier}-ready"
+
+    def probe_records_path(self, tier: str) -> Path:
+        return self.folder / f"probe-{tier}-steps.jsonl"
+
     def write(self) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / "plan.json"

@@ -1,64 +1,76 @@
 """Low-rate datastore probes: one client per store, through its Toxiproxy link.
 
 They give each datastore tier its own samples, independent of how the user
-mix happens to exercise it. Each probe paces itself at a fixed rate and fires
-Locust ``request`` events whose request type is the tier name.
+mix happens to exercise it. Each probe paces itself at a fixed rate and hands
+every call to a sink with the signature of a Locust ``request`` event, the
+request type being the tier name.
+
+The code is plain blocking Python: under the harness the probes run in their
+own small process (``locustfiles.probe_process``), away from the load
+generator's event loop and garbage, because a 1 ms SLO cannot absorb the
+scheduling jitter of a busy gevent process. In a plain ``locust -f`` run they
+run as greenlets, which gevent's patching makes cooperative.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Callable
+from typing import Any, Callable, Protocol
 from urllib.parse import urlparse
 
-import gevent
 import pg8000.native
 import redis
 import requests
-from locust.env import Environment
 
 from locustfiles.loadplan import Targets
 
 PROBE_TIMEOUT_S = 10.0
 
 
-class Probe:
-    """One paced loop: connect lazily, call, fire an event, reconnect after errors."""
+class Sink(Protocol):
+    def __call__(self, *, request_type: str, name: str, response_time: float,
+                 exception: BaseException | None, start_time: float, **kwargs: Any) -> None: ...
 
-    def __init__(self, tier: str, rate_per_s: float, connect: Callable[[], object],
-                 call: Callable[[object], object]) -> None:
+
+class Probe:
+    """One paced loop: connect lazily, call, report, reconnect after errors."""
+
+    def __init__(self, tier: str, rate_per_s: float, connect: Callable[[], Any],
+                 call: Callable[[Any], object]) -> None:
         self.tier = tier
         self.interval_s = 1.0 / rate_per_s
         self._connect = connect
         self._call = call
 
-    def run(self, environment: Environment) -> None:
-        client: object | None = None
+    def run(self, sink: Sink, stop: threading.Event) -> None:
+        client: Any = None
         next_at = time.monotonic()
-        while True:
-            started_wall, started = time.time(), time.perf_counter()
+        while not stop.is_set():
             exception: BaseException | None = None
             try:
                 if client is None:
                     client = self._connect()
-                    started_wall, started = time.time(), time.perf_counter()
+                started_wall, started = time.time(), time.perf_counter()
                 self._call(client)
             except Exception as exc:  # noqa: BLE001 - any store failure is a sample
+                started_wall, started = time.time(), time.perf_counter()
                 exception, client = exc, None
             elapsed_ms = (time.perf_counter() - started) * 1000
-            environment.events.request.fire(
-                request_type=self.tier, name="probe", response_time=elapsed_ms, response_length=0,
-                exception=exception, context={}, start_time=started_wall,
-            )
+            sink(request_type=self.tier, name="probe", response_time=elapsed_ms, response_length=0,
+                 exception=exception, context={}, start_time=started_wall)
             next_at = max(next_at + self.interval_s, time.monotonic())
-            gevent.sleep(next_at - time.monotonic())
+            stop.wait(max(0.0, next_at - time.monotonic()))
 
 
 def redis_probe(url: str, rate_per_s: float) -> Probe:
     def connect() -> redis.Redis:
-        return redis.Redis.from_url(url, socket_timeout=PROBE_TIMEOUT_S, socket_connect_timeout=PROBE_TIMEOUT_S)
+        client = redis.Redis.from_url(url, socket_timeout=PROBE_TIMEOUT_S,
+                                      socket_connect_timeout=PROBE_TIMEOUT_S)
+        client.ping()
+        return client
 
-    return Probe("redis", rate_per_s, connect, lambda client: client.get("widget:1"))  # type: ignore[attr-defined]
+    return Probe("redis", rate_per_s, connect, lambda client: client.get("widget:1"))
 
 
 def materialize_probe(dsn: str, rate_per_s: float) -> Probe:
@@ -72,7 +84,7 @@ def materialize_probe(dsn: str, rate_per_s: float) -> Probe:
         )
 
     query = "SELECT value FROM widget_live WHERE widget_id = 1"
-    return Probe("materialize", rate_per_s, connect, lambda conn: conn.run(query))  # type: ignore[attr-defined]
+    return Probe("materialize", rate_per_s, connect, lambda conn: conn.run(query))
 
 
 def clickhouse_probe(url: str, rate_per_s: float) -> Probe:
@@ -82,7 +94,7 @@ def clickhouse_probe(url: str, rate_per_s: float) -> Probe:
         response = session.post(url, data=query, timeout=PROBE_TIMEOUT_S)
         response.raise_for_status()
 
-    return Probe("clickhouse", rate_per_s, requests.Session, call)  # type: ignore[arg-type]
+    return Probe("clickhouse", rate_per_s, requests.Session, call)
 
 
 def probes_for(targets: Targets, rates: dict[str, float]) -> list[Probe]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -44,6 +45,8 @@ class StepRecorder:
         self._users: dict[int, int] = {}
         self.late_samples = 0
         self._process = psutil.Process()
+        # Probe threads report while the main thread flushes.
+        self._lock = threading.Lock()
 
     def on_request(self, request_type: str, name: str, response_time: float,
                    exception: BaseException | None = None, start_time: float | None = None,
@@ -55,17 +58,17 @@ class StepRecorder:
         step = step_for_sample(self.plan, elapsed)
         if step is None:
             return
-        if step.index in self._flushed:
-            self.late_samples += 1
-            return
         tier = tier_of(request_type)
-        if exception is not None:
-            self._errors[(step.index, tier)][name] += 1
-            return
         key = (step.index, tier)
-        if key not in self._histograms:
-            self._histograms[key] = new_histogram()
-        record_ms(self._histograms[key], float(response_time))
+        with self._lock:
+            if step.index in self._flushed:
+                self.late_samples += 1
+            elif exception is not None:
+                self._errors[key][name] += 1
+            else:
+                if key not in self._histograms:
+                    self._histograms[key] = new_histogram()
+                record_ms(self._histograms[key], float(response_time))
 
     def tick(self, user_count: int) -> list[int]:
         """Called a few times a second: CPU sampling at window edges and due flushes."""
@@ -108,10 +111,11 @@ class StepRecorder:
         }
 
     def _write(self, index: int) -> None:
-        self._flushed.add(index)
-        record = self.record_of(index)
-        for key in [k for k in self._histograms if k[0] == index]:
-            del self._histograms[key]
+        with self._lock:
+            self._flushed.add(index)
+            record = self.record_of(index)
+            for key in [k for k in self._histograms if k[0] == index]:
+                del self._histograms[key]
         if self.out_path is None:
             return
         with open(self.out_path, "a", encoding="utf-8") as handle:

@@ -1,0 +1,66 @@
+"""One datastore probe as its own process: ``python -m locustfiles.probe_process TIER``.
+
+Reads the same load plan as Locust (FLOWFORGE_LOAD_PLAN), runs the tier's
+probe, and records into its own StepRecorder, whose per-step lines the engine
+merges with Locust's (HDR histograms add up exactly). One process per tier:
+probes sharing one interpreter wait for each other's GIL, which shows as
+milliseconds in a sub-millisecond tail.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+from locustfiles.loadplan import PlanClock, load_from_env
+from locustfiles.probes import probes_for
+from locustfiles.recorder import StepRecorder
+
+
+def main() -> int:
+    load = load_from_env()
+    if load is None:
+        print("FLOWFORGE_LOAD_PLAN is not set: the probe process runs under the harness", file=sys.stderr)
+        return 2
+    _raise_priority()
+    tier = sys.argv[1] if len(sys.argv) > 1 else ""
+    probes = [probe for probe in probes_for(load.targets, load.probe_rates) if probe.tier == tier]
+    if not probes:
+        print(f"no probe for tier {tier!r} in this load plan", file=sys.stderr)
+        return 2
+    clock = PlanClock(load.clock_path)
+    recorder = StepRecorder(load.plan, clock, load.probe_records_path(tier))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threads = [
+        threading.Thread(target=probe.run, args=(recorder.on_request, stop), name=f"probe-{probe.tier}", daemon=True)
+        for probe in probes
+    ]
+    for thread in threads:
+        thread.start()
+    load.probe_ready_path(tier).touch()
+    while not stop.wait(0.1):
+        recorder.tick(0)
+    for thread in threads:
+        thread.join(timeout=5)
+    return 0
+
+
+def _raise_priority() -> None:
+    """Where allowed (root), run ahead of the stack and the load generator.
+
+    The probes time sub-millisecond calls on a machine the load saturates on
+    purpose; without priority their own wake-up delay, not the link, fills the
+    tail (seen: Redis p99 2–3 ms at p50 0.3 ms on 2 busy cores).
+    """
+    try:
+        os.nice(-10)
+    except PermissionError:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

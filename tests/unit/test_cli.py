@@ -1,0 +1,218 @@
+"""harness.cli: exit codes and messages of validate, plan, run and report, starting no service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import harness.runner
+from harness.cli import EXIT_BAD_INPUT, main
+from harness.histogram import encode, new_histogram, record_ms
+from harness.journal import Journal
+from harness.plan import build_plan
+from harness.record import build_record
+from harness.spec import Experiment, TierSlo
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Exit code, stdout, stderr of ``harness ARGV``; returning normally counts as 0."""
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = 0 if exc.code is None else int(exc.code)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _no_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests must never bring a stack up: fail loudly if `run` gets that far."""
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("run_experiment was called: bad input reached the runner")
+
+    monkeypatch.setattr(harness.runner, "run_experiment", refuse)
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+
+def test_validate_good_file(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(FIXTURES / "good.yaml")
+    assert _run(["validate", path], capsys) == (0, f"{path}: ok\n", "")
+
+
+def test_validate_catalogue_names(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["validate", "baseline", "clickhouse-latency"], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["baseline: ok", "clickhouse-latency: ok"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "lines"),
+    [
+        ("bad-ramp.yaml", ["ramp.settle_s: settle_s (10) must be shorter than step_s (10): no time would be left to measure"]),
+        ("bad-yaml.yaml", ["not valid YAML: line 4, column 9: expected ',' or ']', but got ':'"]),
+        ("bad-many.yaml", [
+            "name: String should match pattern '^[a-z0-9][a-z0-9-]*$'",
+            "ramp.spawn_rate: Input should be greater than 0",
+            "faults.0.link: Input should be 'redis', 'materialize', 'clickhouse' or 'websocket'",
+            "faults.1.toxicity: Input should be less than or equal to 1",
+            "faults.1.levels.0.rate_kbps: Input should be greater than 0",
+        ]),
+    ],
+)
+def test_validate_bad_file_exits_2_naming_the_field(capsys: pytest.CaptureFixture[str], fixture: str,
+                                                    lines: list[str]) -> None:
+    path = str(FIXTURES / fixture)
+    code, out, err = _run(["validate", path], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert err.startswith("error: ")
+    assert path in err
+    for line in lines:
+        assert line in err
+
+
+def test_validate_reports_every_file(capsys: pytest.CaptureFixture[str]) -> None:
+    good, bad = str(FIXTURES / "good.yaml"), str(FIXTURES / "bad-ramp.yaml")
+    code, out, err = _run(["validate", good, bad, "no-such-experiment"], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert out == f"{good}: ok\n"
+    assert f"{bad}: ramp.settle_s: settle_s (10) must be shorter than step_s (10)" in err
+    assert "no experiment named 'no-such-experiment'" in err
+
+
+def test_validate_says_which_file_each_problem_belongs_to(capsys: pytest.CaptureFixture[str]) -> None:
+    many, ramp = FIXTURES / "bad-many.yaml", FIXTURES / "bad-ramp.yaml"
+    code, _, err = _run(["validate", str(many), str(ramp)], capsys)
+    assert code == EXIT_BAD_INPUT
+    problem_lines = [line for line in err.splitlines() if ": " in line and "problems:" not in line]
+    assert problem_lines, err
+    for line in problem_lines:
+        assert many.name in line or ramp.name in line, f"no file named on: {line!r}\n{err}"
+
+
+def test_validate_needs_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["validate"], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert "Missing argument 'FILES...'" in err
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+def test_plan_with_short_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["plan", "clickhouse-latency", "--step-seconds", "8"], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "step 1:    5 users  t=     0 s  window 2–8 s  no toxics",
+        "step 2:   10 users  t=     8 s  window 10–16 s  clickhouse latency (latency=50, jitter=0)",
+        "step 3:   25 users  t=    16 s  window 18–24 s  clickhouse latency (latency=100, jitter=0)",
+        "step 4:   50 users  t=    24 s  window 26–32 s  clickhouse latency (latency=200, jitter=0)",
+        "step 5:  100 users  t=    32 s  window 34–40 s  clickhouse latency (latency=400, jitter=0)",
+        "total: 42 s",
+    ]
+
+
+def test_plan_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["plan", "clickhouse-latency"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "step 1:    5 users  t=     0 s  window 10–60 s  no toxics"
+    assert lines[-1] == "total: 303 s"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "baseline", "--step-seconds", "0"], "error: --step-seconds must be positive, got 0"),
+        (["plan", "baseline", "--step-seconds", "-3"], "error: --step-seconds must be positive, got -3"),
+        (["plan", "no-such-experiment"], "error: no experiment named 'no-such-experiment'"),
+        (["plan", "baseline", "--step-seconds", "soon"], "'soon' is not a valid float"),
+    ],
+)
+def test_plan_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    code, out, err = _run(argv, capsys)
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert message in err
+
+
+# --- run (bad input only: nothing may start) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("experiment", "extra", "message"),
+    [
+        ("no-such-experiment", [], "error: no experiment named 'no-such-experiment'"),
+        ("missing.yaml", [], "error: experiment file missing.yaml does not exist"),
+        (str(FIXTURES / "bad-ramp.yaml"), [], "ramp.settle_s: settle_s (10) must be shorter than step_s (10)"),
+        ("baseline", ["--step-seconds", "0"], "error: --step-seconds must be positive, got 0"),
+    ],
+)
+def test_run_with_bad_input_exits_2_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], experiment: str, extra: list[str], message: str
+) -> None:
+    results = tmp_path / "results"
+    code, out, err = _run(["run", experiment, "--results-dir", str(results), *extra], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert message in err
+    assert "results:" not in out
+    assert not results.exists()
+
+
+def test_run_rejects_an_unknown_backend(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = tmp_path / "results"
+    code, _, err = _run(["run", "baseline", "--backend", "cloud", "--results-dir", str(results)], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert "Invalid value for '--backend'" in err and "'cloud'" in err
+    assert not results.exists()
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def test_report_on_a_folder_without_journal_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["report", str(tmp_path)], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert err == f"error: {tmp_path} has no journal.jsonl: not a run folder\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_on_a_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["report", str(tmp_path / "nope")], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert "does not exist" in err
+
+
+def test_report_on_a_journal_without_run_start_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Journal(tmp_path / "journal.jsonl").append("clock", t0=1.0)
+    code, _, err = _run(["report", str(tmp_path)], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert "has no run-start event" in err
+
+
+def test_report_rebuilds_results_of_a_killed_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    experiment = Experiment.model_validate({"name": "cli-report", "ramp": {"users": [5, 10], "step_s": 20,
+                                                                           "settle_s": 5}})
+    plan = build_plan(experiment)
+    slos = {"redis": TierSlo(p99_ms=1)}
+    histogram = new_histogram()
+    for _ in range(600):
+        record_ms(histogram, 0.4)
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append("run-start", experiment="cli-report", run_id="r-1", backend="local", planned_steps=2,
+                   slos={"redis": "p99 < 1 ms"})
+    journal.append("step", record=build_record(plan.steps[0], {"tiers": {"redis": {"hdr": encode(histogram)}}},
+                                               slos))
+    # killed here: no second step, no run-end
+    code, out, err = _run(["report", str(tmp_path)], capsys)
+    assert (code, err) == (0, "")
+    assert {"summary.json", "steps.csv", "junit.xml"} <= {p.name for p in tmp_path.iterdir()}
+    assert out.strip().endswith(".md")
+    assert "Partial run:** 1 of 2 steps completed" in Path(out.strip()).read_text()

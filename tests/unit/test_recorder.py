@@ -1,0 +1,236 @@
+"""locustfiles.recorder.StepRecorder: samples into per-step, per-tier histograms, one JSON line per step.
+
+The recorder is fed Locust-style ``request`` events by hand; no Locust, no gevent.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.histogram import decode, summarize
+from harness.plan import Plan, Step
+from locustfiles.loadplan import PlanClock, write_clock
+from locustfiles.recorder import StepRecorder, tier_of
+
+T0 = 1_700_000_000.0
+
+# Two 10 s steps, 2 s settle, 1 s flush grace.
+PLAN = Plan(experiment="rec", steps=[
+    Step(index=1, users=5, spawn_rate=10, start_s=0, window_start_s=2, end_s=10, flush_s=11, toxics=[]),
+    Step(index=2, users=10, spawn_rate=10, start_s=10, window_start_s=12, end_s=20, flush_s=21, toxics=[]),
+])
+
+
+class FakeTime:
+    """Wall clock the test moves by hand (the recorder and the plan clock read time.time())."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def now(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    fake = FakeTime(T0)
+    monkeypatch.setattr(time, "time", fake)
+    return fake
+
+
+@pytest.fixture
+def out_path(tmp_path: Path) -> Path:
+    return tmp_path / "steps.jsonl"
+
+
+@pytest.fixture
+def recorder(tmp_path: Path, out_path: Path) -> StepRecorder:
+    clock_path = tmp_path / "clock.json"
+    write_clock(clock_path, T0)
+    return StepRecorder(PLAN, PlanClock(clock_path), out_path)
+
+
+def _sample(recorder: StepRecorder, at_s: float, ms: float = 1.0, request_type: str = "GET",
+            name: str = "/api/widgets", exception: BaseException | None = None) -> None:
+    recorder.on_request(request_type=request_type, name=name, response_time=ms, response_length=0,
+                        exception=exception, context={}, start_time=T0 + at_s)
+
+
+def _counts(record: dict[str, Any]) -> dict[str, int]:
+    return {tier: (summarize(decode(data["hdr"])).count if data["hdr"] else 0)
+            for tier, data in record["tiers"].items()}
+
+
+def test_importing_the_recorder_does_not_import_locust_or_gevent() -> None:
+    code = ("import sys, locustfiles.recorder; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("at_s", "step"),
+    [
+        (-0.5, None),   # before t0
+        (0.0, None),    # step 1 settling
+        (1.999, None),
+        (2.0, 1),       # window opens
+        (9.999, 1),
+        (10.0, None),   # step 2 settling
+        (11.9, None),
+        (12.0, 2),
+        (19.999, 2),
+        (20.0, None),   # after the last window
+    ],
+)
+def test_sample_lands_in_the_window_holding_its_start(recorder: StepRecorder, at_s: float, step: int | None) -> None:
+    _sample(recorder, at_s, ms=3.0)
+    got = {index: _counts(recorder.record_of(index)) for index in (1, 2)}
+    expected = {1: {}, 2: {}}
+    if step is not None:
+        expected[step] = {"http": 1}
+    assert got == expected
+
+
+def test_a_slow_reply_counts_where_it_started(recorder: StepRecorder) -> None:
+    _sample(recorder, 9.5, ms=5000.0)  # ends in step 2's window, started in step 1's
+    assert _counts(recorder.record_of(1)) == {"http": 1}
+    assert _counts(recorder.record_of(2)) == {}
+
+
+def test_latencies_keep_microseconds(recorder: StepRecorder) -> None:
+    for _ in range(50):
+        _sample(recorder, 3, ms=0.25, request_type="redis")
+        _sample(recorder, 3, ms=0.75, request_type="redis")
+    summary = summarize(decode(recorder.record_of(1)["tiers"]["redis"]["hdr"]))
+    assert (summary.count, summary.p50_ms, summary.p99_ms) == (100, 0.25, 0.75)
+
+
+@pytest.mark.parametrize(
+    ("request_type", "tier"),
+    [("redis", "redis"), ("REDIS", "redis"), ("materialize", "materialize"), ("clickhouse", "clickhouse"),
+     ("websocket", "websocket"), ("GET", "http"), ("POST", "http"), ("http", "http"), ("kafka", "http")],
+)
+def test_tier_of_request_type(request_type: str, tier: str) -> None:
+    assert tier_of(request_type) == tier
+
+
+def test_samples_are_split_by_tier(recorder: StepRecorder) -> None:
+    _sample(recorder, 3, request_type="redis", name="probe")
+    _sample(recorder, 3, request_type="redis", name="probe")
+    _sample(recorder, 4, request_type="GET")
+    _sample(recorder, 5, request_type="websocket", name="delivery")
+    assert _counts(recorder.record_of(1)) == {"redis": 2, "websocket": 1, "http": 1}
+
+
+def test_exceptions_are_errors_by_kind_not_latencies(recorder: StepRecorder) -> None:
+    _sample(recorder, 3, request_type="websocket", name="lost", exception=RuntimeError("seq 4..5"))
+    _sample(recorder, 4, request_type="websocket", name="lost", exception=RuntimeError("seq 9"))
+    _sample(recorder, 5, request_type="websocket", name="disconnected", exception=ConnectionError())
+    _sample(recorder, 5, request_type="websocket", name="delivery", ms=20)
+    _sample(recorder, 6, request_type="redis", name="probe", exception=TimeoutError())
+    _sample(recorder, 1, request_type="redis", name="probe", exception=TimeoutError())  # settling: dropped
+    record = recorder.record_of(1)
+    assert record["tiers"]["websocket"]["errors"] == 3
+    assert record["tiers"]["websocket"]["error_kinds"] == {"lost": 2, "disconnected": 1}
+    assert _counts(record)["websocket"] == 1
+    assert record["tiers"]["redis"] == {"hdr": None, "errors": 1, "error_kinds": {"probe": 1}}
+
+
+def test_no_samples_without_a_clock(out_path: Path) -> None:
+    recorder = StepRecorder(PLAN, PlanClock(None), out_path)
+    recorder.on_request(request_type="GET", name="/", response_time=1.0, exception=None, start_time=time.time())
+    assert recorder.tick(5) == []
+    assert recorder.record_of(1)["tiers"] == {}
+    assert not out_path.exists()
+
+
+def test_clock_started_in_process(now: FakeTime, out_path: Path) -> None:
+    clock = PlanClock(None)
+    clock.start_now()
+    assert clock.t0() == T0
+    recorder = StepRecorder(PLAN, clock, out_path)
+    now.now = T0 + 5
+    recorder.on_request(request_type="GET", name="/", response_time=1000.0, exception=None)  # started at T0+4
+    assert _counts(recorder.record_of(1)) == {"http": 1}
+
+
+def test_tick_writes_one_line_per_step_at_flush_time(recorder: StepRecorder, out_path: Path,
+                                                     now: FakeTime) -> None:
+    _sample(recorder, 3, ms=2.0, request_type="redis")
+    _sample(recorder, 13, ms=4.0, request_type="redis")
+    _sample(recorder, 14, ms=4.0)
+
+    steps_written = []
+    for at_s, users in [(1, 5), (2, 5), (9.9, 5), (10, 5), (10.99, 6)]:
+        now.now = T0 + at_s
+        steps_written += recorder.tick(users)
+    assert steps_written == []
+    assert not out_path.exists()
+
+    now.now = T0 + 11
+    assert recorder.tick(7) == [1]
+    [line] = out_path.read_text().splitlines()
+    first = json.loads(line)
+    assert first["index"] == 1
+    assert first["window"] == [T0 + 2, T0 + 10]
+    assert first["users"] == 5  # users when the window closed
+    assert isinstance(first["generator_cpu_percent"], float)
+    assert _counts(first) == {"redis": 1}
+    assert first["tiers"]["redis"]["errors"] == 0
+
+    now.now = T0 + 11.5
+    assert recorder.tick(10) == []
+    now.now = T0 + 20
+    assert recorder.tick(10) == []
+    now.now = T0 + 21
+    assert recorder.tick(9) == [2]
+    now.now = T0 + 60
+    assert recorder.tick(0) == []
+
+    lines = [json.loads(line) for line in out_path.read_text().splitlines()]
+    assert [line["index"] for line in lines] == [1, 2]
+    second = lines[1]
+    assert second["window"] == [T0 + 12, T0 + 20]
+    assert second["users"] == 10
+    assert _counts(second) == {"redis": 1, "http": 1}
+
+
+def test_one_late_tick_writes_every_due_step(recorder: StepRecorder, out_path: Path, now: FakeTime) -> None:
+    _sample(recorder, 3)
+    now.now = T0 + 30
+    assert recorder.tick(10) == [1, 2]
+    assert [json.loads(line)["index"] for line in out_path.read_text().splitlines()] == [1, 2]
+
+
+def test_sample_after_its_step_was_written_is_counted_late(recorder: StepRecorder, out_path: Path,
+                                                           now: FakeTime) -> None:
+    _sample(recorder, 3)
+    now.now = T0 + 11
+    recorder.tick(5)
+    _sample(recorder, 9.9, ms=1100)  # its reply came after the flush
+    _sample(recorder, 9.8, exception=TimeoutError())
+    assert recorder.late_samples == 2
+    now.now = T0 + 21
+    recorder.tick(5)
+    lines = [json.loads(line) for line in out_path.read_text().splitlines()]
+    assert [_counts(line) for line in lines] == [{"http": 1}, {}]
+
+
+def test_no_out_path_writes_nothing(tmp_path: Path, now: FakeTime) -> None:
+    clock = PlanClock(None)
+    clock.start_now()
+    recorder = StepRecorder(PLAN, clock, None)
+    now.now = T0 + 3
+    recorder.on_request(request_type="GET", name="/", response_time=1.0, exception=None, start_time=T0 + 3)
+    now.now = T0 + 11
+    assert recorder.tick(5) == [1]
+    assert list(tmp_path.iterdir()) == []
