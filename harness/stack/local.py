@@ -7,6 +7,7 @@ through those proxies. Teardown runs in reverse, also when start-up fails.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -46,7 +47,10 @@ class LocalStack:
 
     def down(self) -> None:
         while self._started:
-            self._started.pop().process.stop()
+            service = self._started.pop()
+            service.process.stop()
+            if service.scratch is not None:
+                shutil.rmtree(service.scratch, ignore_errors=True)
 
     def _start(self, service: Service) -> Service:
         self._started.append(service)

@@ -32,6 +32,8 @@ class Service:
     check: Check
     ready_timeout_s: float
     address: tuple[str, int]
+    # A folder outside the run folder that dies with the service (see postgres).
+    scratch: Path | None = None
 
 
 def toxiproxy(folder: Path, run_id: str) -> Service:
@@ -71,7 +73,8 @@ def postgres(folder: Path, run_id: str) -> Service:
         "-c", "fsync=off", "-c", "max_connections=200",
     ]
     process = ManagedProcess("materialize (postgresql)", argv, log, run_id, stop_signal=signal.SIGINT)
-    return Service("materialize", process, TcpCheck(LOOPBACK, port), 30, (LOOPBACK, port))
+    scratch = None if data.is_relative_to(folder) else data.parent
+    return Service("materialize", process, TcpCheck(LOOPBACK, port), 30, (LOOPBACK, port), scratch)
 
 
 def create_database(port: int, log: Path) -> None:
@@ -155,15 +158,22 @@ def _unprivileged_prefix() -> list[str]:
 
 
 def _postgres_data_dir(folder: Path, as_user: list[str]) -> Path:
-    """The data folder in the run folder, unless the postgres user cannot reach it."""
+    """The data folder in the run folder, unless the postgres user cannot reach it.
+
+    A run folder under a private home (pytest's tmp folders are 0700) is out of
+    the postgres user's reach; then the data goes to a scratch folder in /tmp
+    that is removed with the service.
+    """
     if not as_user:
         return _mkdir(folder / "data" / "materialize")
     parent = _mkdir(folder / "data")
+    os.chmod(parent, 0o777)
     probe = subprocess.run(as_user + ["test", "-w", str(parent)], check=False)
-    if probe.returncode != 0:
-        os.chmod(parent, 0o777)
-        probe = subprocess.run(as_user + ["test", "-w", str(parent)], check=False)
-    base = parent if probe.returncode == 0 else Path(tempfile.mkdtemp(prefix="flowforge-pg-"))
+    if probe.returncode == 0:
+        base = parent
+    else:
+        base = Path(tempfile.mkdtemp(prefix="flowforge-pg-"))
+        os.chmod(base, 0o755)
     data = base / "materialize"
     data.mkdir(exist_ok=True)
     shutil.chown(data, "postgres", "postgres")

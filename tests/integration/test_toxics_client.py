@@ -1,106 +1,35 @@
 """ToxiproxyClient and ToxicApplier against a real toxiproxy-server and a real redis-server.
 
-The fixtures at the top start both on free loopback ports and stop them in
-teardown; they are self-contained so they can move to a shared conftest.
+Both services come from the shared conftest (the product's own stack code);
+only the silent TCP listener below is local to this file.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import statistics
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
 from harness.errors import ToxicsError
+from harness.stack.ports import free_port
+from harness.stack.services import Service
 from toxics import Link, ToxicApplier, ToxicState, ToxiproxyClient, toxics_for_step
 from toxics.fault import Fault
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-TOXIPROXY = ROOT / ".tools" / "bin" / "toxiproxy-server"
+
+# -- fixtures -------------------------------------------------------------------
 
 
-# -- fixtures: real services ----------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _require(path: str | None, what: str) -> str:
-    if path and Path(path).is_file() and os.access(path, os.X_OK):
-        return path
-    message = f"{what} not found at {path or 'PATH'}; install it with `make setup`"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _wait_until(ready, what: str, proc: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode} before it was ready")
-        try:
-            if ready():
-                return
-        except (OSError, httpx.HTTPError, redis.RedisError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} not ready after {timeout_s} s")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@pytest.fixture(scope="module")
-def toxiproxy_url() -> Iterator[str]:
-    binary = _require(str(TOXIPROXY), "toxiproxy-server 2.12.0")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "-host", "127.0.0.1", "-port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until(lambda: httpx.get(url + "/version", timeout=1).is_success, f"toxiproxy-server on {url}", proc)
-        yield url
-    finally:
-        _stop(proc)
-
-
-@pytest.fixture(scope="module")
-def redis_port() -> Iterator[int]:
-    binary = _require(shutil.which("redis-server"), "redis-server")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_until(lambda: redis.Redis(port=port, socket_timeout=1).ping(), f"redis-server on {port}", proc)
-        yield port
-    finally:
-        _stop(proc)
+def _upstream(redis_service: Service) -> str:
+    host, port = redis_service.address
+    return f"{host}:{port}"
 
 
 @pytest.fixture
@@ -112,9 +41,9 @@ def client(toxiproxy_url: str) -> Iterator[ToxiproxyClient]:
 
 
 @pytest.fixture
-def redis_proxy(client: ToxiproxyClient, redis_port: int) -> str:
+def redis_proxy(client: ToxiproxyClient, redis_service: Service) -> str:
     """Listen address of a proxy named ``redis`` in front of the real redis-server."""
-    return client.create_proxy("redis", "127.0.0.1:0", f"127.0.0.1:{redis_port}").listen
+    return client.create_proxy("redis", "127.0.0.1:0", _upstream(redis_service)).listen
 
 
 def _redis_via(listen: str) -> redis.Redis:
@@ -133,8 +62,8 @@ def test_version(client: ToxiproxyClient) -> None:
     assert client.version()
 
 
-def test_create_proxy_and_409(client: ToxiproxyClient, redis_port: int) -> None:
-    upstream = f"127.0.0.1:{redis_port}"
+def test_create_proxy_and_409(client: ToxiproxyClient, redis_service: Service) -> None:
+    upstream = _upstream(redis_service)
     created = client.create_proxy("redis", "127.0.0.1:0", upstream)
     assert (created.name, created.upstream, created.enabled, created.toxics) == ("redis", upstream, True, [])
     # 409, same settings: the existing proxy is accepted (by its real port, or by :0)
@@ -216,7 +145,7 @@ def test_timeout_is_a_toxics_error() -> None:
 
 
 def test_connection_refused_is_a_toxics_error() -> None:
-    with ToxiproxyClient(f"http://127.0.0.1:{_free_port()}", timeout_s=1) as tp:
+    with ToxiproxyClient(f"http://127.0.0.1:{free_port()}", timeout_s=1) as tp:
         with pytest.raises(ToxicsError, match="failed: ConnectError"):
             tp.proxies()
 
@@ -252,9 +181,9 @@ def test_applier_moves_between_levels_in_place(client: ToxiproxyClient, redis_pr
 
 
 def test_clear_removes_ours_only_and_reenables(
-    client: ToxiproxyClient, redis_proxy: str, redis_port: int, toxiproxy_url: str
+    client: ToxiproxyClient, redis_proxy: str, redis_service: Service, toxiproxy_url: str
 ) -> None:
-    client.create_proxy("clickhouse", "127.0.0.1:0", f"127.0.0.1:{redis_port}")
+    client.create_proxy("clickhouse", "127.0.0.1:0", _upstream(redis_service))
     # what a dead run left behind: our toxics on two links and a link down
     client.add_toxic("redis", _latency(ms=5))
     client.add_toxic("clickhouse", _latency("clickhouse", ms=5, stream="upstream"))
