@@ -10,6 +10,7 @@ from harness.plan import Plan, Step
 from harness.record import StepRecord
 from harness.results import RunSummary, describe_toxic
 from harness.slo import Verdict
+from harness.spec import TierSlo
 from toxics.schedule import Change
 
 STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.NO_DATA: "yellow"}
@@ -30,15 +31,21 @@ class ConsoleProgress:
         toxics = ", ".join(describe_toxic(t.link, t.type, t.attributes) for t in step.toxics) or "no toxics"
         self.console.print(f"[bold]step {step.index}/{total}[/]: {step.users} users, {toxics}")
 
-    def step_finished(self, record: StepRecord, slos: dict[str, str]) -> None:
+    def step_finished(self, record: StepRecord, slos: dict[str, TierSlo]) -> None:
         # Printed once the step's late replies are in, i.e. while the next step settles.
         self.console.print(f"  step {record.index} measured ({record.users} users):")
         parts = []
         for tier, verdict in record.slo.items():
             result = record.tiers.get(tier)
-            value = "no data" if result is None or result.p95_ms is None else f"p95 {result.p95_ms:g} ms"
+            slo = slos[tier]
+            # Show the percentiles the SLO is judged on (p95 if it only bounds errors).
+            percentiles = list(slo.bounds()) or [95.0]
+            if result is None or result.count == 0:
+                value = "no data"
+            else:
+                value = ", ".join(f"p{p:g} {result.percentile_ms(p):g} ms" for p in percentiles)
             errors = f", {result.errors} err" if result and result.errors else ""
-            parts.append(f"[{STYLE[verdict]}]{tier} {value}{errors} ({slos.get(tier, '')}) {verdict.value}[/]")
+            parts.append(f"[{STYLE[verdict]}]{tier} {value}{errors} ({slo.describe()}) {verdict.value}[/]")
         self.console.print("    " + "\n    ".join(parts))
         for flag in record.flags:
             self.console.print(f"    [yellow]flag:[/] {flag}")

@@ -8,6 +8,7 @@ from typing import Protocol
 from harness.plan import Plan, Step
 from harness.record import StepRecord
 from harness.results import RunSummary
+from harness.spec import TierSlo
 from toxics.schedule import Change
 
 
@@ -18,7 +19,7 @@ class RunObserver(Protocol):
 
     def step_started(self, step: Step, total: int, changes: list[Change]) -> None: ...
 
-    def step_finished(self, record: StepRecord, slos: dict[str, str]) -> None: ...
+    def step_finished(self, record: StepRecord, slos: dict[str, TierSlo]) -> None: ...
 
     def run_finished(self, summary: RunSummary, folder: Path) -> None: ...
 
@@ -41,7 +42,7 @@ class Observers:
         for observer in self._observers:
             observer.step_started(step, total, changes)
 
-    def step_finished(self, record: StepRecord, slos: dict[str, str]) -> None:
+    def step_finished(self, record: StepRecord, slos: dict[str, TierSlo]) -> None:
         for observer in self._observers:
             observer.step_finished(record, slos)
 

@@ -164,7 +164,7 @@ def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier) -> 
             measured = driver.wait_record(step.index, RECORD_TIMEOUT_S)
             record = build_record(step, measured, ctx.experiment.slos)
             ctx.journal.append("step", record=record)
-            ctx.observer.step_finished(record, ctx.slo_text)
+            ctx.observer.step_finished(record, ctx.experiment.slos)
 
 
 def _wait_until(deadline: float, driver: LocustDriver) -> None:
