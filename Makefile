@@ -6,13 +6,13 @@ HARNESS := $(PYTHON) -m harness
 name ?= clickhouse-latency
 run ?= results/latest
 
-.PHONY: setup experiment test unit integration report validate plan cleanup clean
+.PHONY: setup experiment test unit integration report validate plan cleanup clean lint
 
 setup:
 	@scripts/setup.sh all
 
 experiment: setup
-	$(HARNESS) run $(name) $(if $(step_seconds),--step-seconds $(step_seconds))
+	$(HARNESS) run $(name) $(if $(step_seconds),--step-seconds $(step_seconds)) $(if $(backend),--backend $(backend)) $(if $(offline),--offline)
 
 test: setup
 	$(PYTHON) -m pytest -q -p no:cacheprovider
@@ -37,3 +37,6 @@ cleanup:
 
 clean:
 	rm -rf .venv .tools build *.egg-info
+
+lint: setup
+	$(PYTHON) -m ruff check harness toxics locustfiles tests compose

@@ -30,17 +30,26 @@ def cli() -> None:
 @click.option("--step-seconds", type=float, help="Length of every step (smoke runs); settle time shrinks with it.")
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True, help="Where run folders are created.")
-@click.option("--backend", type=click.Choice(["local"]), default="local", show_default=True,
-              help="How the stack is brought up.")
-def run(experiment: str, step_seconds: float | None, results_dir: Path, backend: str) -> None:
+@click.option("--backend", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True,
+              help="docker: containers through docker-py; local: processes; auto: docker when a Docker API answers.")
+@click.option("--offline", is_flag=True,
+              help="docker backend without a registry: compose/offline.yaml runs the host's binaries.")
+def run(experiment: str, step_seconds: float | None, results_dir: Path, backend: str, offline: bool) -> None:
     """Run EXPERIMENT (a name from experiments/ or a YAML path)."""
     from harness.console import ConsoleProgress
     from harness.runner import RunOptions, run_experiment
+    from harness.stack.select import choose_backend
 
     spec = load_experiment(resolve_experiment(experiment))
     if step_seconds is not None:
         spec = spec.with_step_seconds(step_seconds)
-    outcome = run_experiment(spec, RunOptions(results_dir=results_dir, backend=backend), ConsoleProgress())
+    chosen, why = choose_backend(backend)
+    if offline and chosen != "docker":
+        raise SpecError(f"--offline applies to the docker backend, but the {chosen} backend was chosen ({why})")
+    console = ConsoleProgress()
+    console.note(f"backend: {chosen} ({why})")
+    options = RunOptions(results_dir=results_dir, backend=chosen, offline=offline)
+    outcome = run_experiment(spec, options, console)
     click.echo(f"results: {outcome.folder}")
     if outcome.error is not None:
         raise outcome.error
@@ -97,14 +106,15 @@ def report(run_dir: Path) -> None:
 
 
 @cli.command()
-def cleanup() -> None:
-    """Stop processes left by runs whose harness died."""
-    from harness.stack.process import kill_orphans
+@click.option("--backend", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)
+def cleanup(backend: str) -> None:
+    """Remove processes and containers left by runs whose harness died."""
+    from harness.stack.select import choose_backend, remove_leftovers
 
-    removed = kill_orphans()
-    for leftover in removed:
-        click.echo(f"stopped pid {leftover.pid} of run {leftover.run_id}: {leftover.command}")
-    click.echo(f"{len(removed)} leftover processes stopped")
+    removed = remove_leftovers(choose_backend(backend)[0])
+    for thing in removed:
+        click.echo(f"removed {thing}")
+    click.echo(f"{len(removed)} leftovers removed")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,7 +43,7 @@ class LocustDriver:
         self.run_id = run_id
         self._processes: list[ManagedProcess] = []
 
-    def __enter__(self) -> "LocustDriver":
+    def __enter__(self) -> LocustDriver:
         try:
             self.start()
         except BaseException:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -20,7 +20,7 @@ from harness.record import StepRecord
 from harness.slo import Verdict, overall
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"  # the run itself broke (infrastructure), not an SLO
     ABORTED = "aborted"  # a stop condition ended it early

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -27,8 +27,7 @@ from harness.record import build_record
 from harness.report.markdown import write_markdown
 from harness.results import RunStatus, RunSummary, write_results
 from harness.spec import Experiment
-from harness.stack.local import LocalStack
-from harness.stack.process import kill_orphans
+from harness.stack.select import make_stack, remove_leftovers
 from toxics.applier import ToxicApplier
 from toxics.client import ToxiproxyClient
 
@@ -38,7 +37,8 @@ RECORD_TIMEOUT_S = 15.0
 @dataclass(frozen=True)
 class RunOptions:
     results_dir: Path
-    backend: str = "local"
+    backend: str = "local"  # "local" or "docker"; the CLI resolves "auto"
+    offline: bool = False  # docker backend: compose/offline.yaml, the host's binaries
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class RunOutcome:
 @dataclass
 class RunContext:
     experiment: Experiment
+    options: RunOptions
     plan: Plan
     folder: Path
     run_id: str
@@ -72,7 +73,7 @@ def run_experiment(experiment: Experiment, options: RunOptions, observer: RunObs
     error: HarnessError | None = None
     status, reason = RunStatus.COMPLETED, None
     with interrupt_guard() as guard:
-        ctx = RunContext(experiment, plan, folder, run_id, journal, observer, guard)
+        ctx = RunContext(experiment, options, plan, folder, run_id, journal, observer, guard)
         journal.append("run-start", experiment=experiment.name, run_id=run_id, backend=options.backend,
                        planned_steps=len(plan.steps), slos=ctx.slo_text, plan=plan)
         observer.run_started(experiment.name, folder, plan, options.backend)
@@ -95,7 +96,7 @@ def run_experiment(experiment: Experiment, options: RunOptions, observer: RunObs
 
 
 def _create_run_folder(results_dir: Path, name: str) -> tuple[Path, str]:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_id = f"{stamp}-{name}"
     folder = results_dir / run_id
     suffix = 1
@@ -112,19 +113,19 @@ def _create_run_folder(results_dir: Path, name: str) -> tuple[Path, str]:
 
 
 def _remove_leftovers(ctx: RunContext) -> None:
-    """Processes of runs whose harness died (SIGKILL, power loss) are stopped first."""
-    removed = kill_orphans()
+    """What runs whose harness died (SIGKILL, power loss) left is removed first, and named."""
+    removed = remove_leftovers(ctx.options.backend)
     if removed:
-        runs = sorted({leftover.run_id for leftover in removed})
-        ctx.observer.note(f"stopped {len(removed)} processes left by dead runs: {', '.join(runs)}")
-        ctx.journal.append("leftovers-removed", processes=[leftover.__dict__ for leftover in removed])
+        ctx.observer.note(f"removed what dead runs left: {'; '.join(removed)}")
+        ctx.journal.append("leftovers-removed", removed=removed)
 
 
 def _run_stack(ctx: RunContext) -> None:
     cleanup = ExitStack()
     try:
-        endpoints = cleanup.enter_context(LocalStack(ctx.folder, ctx.run_id))
-        ctx.journal.append("stack-up", backend="local", endpoints=endpoints, notes=endpoints.notes,
+        stack = make_stack(ctx.options.backend, ctx.folder, ctx.run_id, ctx.options.offline)
+        endpoints = cleanup.enter_context(stack)
+        ctx.journal.append("stack-up", backend=ctx.options.backend, endpoints=endpoints, notes=endpoints.notes,
                            versions=endpoints.versions)
         for note in endpoints.notes:
             ctx.observer.note(note)

@@ -6,7 +6,7 @@ A breached SLO is a result: this module returns verdicts, it never raises.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,7 +15,7 @@ from harness.spec import TierSlo
 MIN_SAMPLES_FOR = {50.0: 10, 90.0: 50, 95.0: 100, 99.0: 500, 99.9: 5000}
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     NO_DATA = "no-data"

@@ -76,7 +76,7 @@ class TierSlo(_Strict):
     error_ratio: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _at_least_one(self) -> "TierSlo":
+    def _at_least_one(self) -> TierSlo:
         if not self.bounds() and self.error_ratio is None:
             raise ValueError("give at least one of p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, error_ratio")
         return self
@@ -108,13 +108,13 @@ class Experiment(_Strict):
     slos: dict[Tier, TierSlo] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _levels_match_steps(self) -> "Experiment":
+    def _levels_match_steps(self) -> Experiment:
         problems = level_count_problems(self.model_dump(mode="python"))
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
-    def with_step_seconds(self, step_s: float) -> "Experiment":
+    def with_step_seconds(self, step_s: float) -> Experiment:
         """Shorten (or lengthen) every step, keeping a quarter of it at most for settling."""
         if step_s <= 0:
             raise SpecError(f"--step-seconds must be positive, got {step_s:g}")

@@ -86,6 +86,9 @@ class ManagedProcess:
     def tail(self, lines: int = 20) -> str:
         return tail_file(self.log_path, lines)
 
+    def log_name(self) -> str:
+        return str(self.log_path)
+
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     try:

@@ -11,11 +11,25 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from harness.errors import StackError
-from harness.stack.process import ManagedProcess
+
+
+class Watched(Protocol):
+    """What is being waited for: a local process or a container."""
+
+    name: str
+
+    def running(self) -> bool: ...
+
+    def exit_code(self) -> int | None: ...
+
+    def tail(self, lines: int = 20) -> str: ...
+
+    def log_name(self) -> str: ...
 
 
 class Check(Protocol):
@@ -77,7 +91,7 @@ def wait_ready(
     name: str,
     check: Check,
     timeout_s: float,
-    process: ManagedProcess | None = None,
+    process: Watched | None = None,
     interval_s: float = 0.2,
 ) -> None:
     started = time.monotonic()
@@ -97,10 +111,10 @@ def wait_ready(
         time.sleep(interval_s)
 
 
-def _log_note(process: ManagedProcess | None) -> str:
+def _log_note(process: Watched | None) -> str:
     if process is None:
         return ""
     tail = process.tail(15)
     if not tail:
-        return f" (log {process.log_path} is empty)"
-    return f"\nlast lines of {process.log_path}:\n{tail}"
+        return f" (log {process.log_name()} is empty)"
+    return f"\nlast lines of {process.log_name()}:\n{tail}"

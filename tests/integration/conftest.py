@@ -7,11 +7,16 @@ skips with what to install; in CI (CI=true) the test fails loudly instead.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
+import docker
+import docker.errors
 import pytest
+import requests
 
 from harness.errors import StackError
 from harness.stack import binaries, services
@@ -21,9 +26,13 @@ from harness.stack.readiness import wait_ready
 from harness.stack.services import Service
 
 IN_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_SCRIPT = ROOT / "scripts" / "podman-service.sh"
+DEFAULT_SOCKET = "/run/flowforge-podman/docker.sock"
+BASE_IMAGE = "localhost/flowforge-base:latest"
 
 
-def missing(reason: str) -> None:
+def missing(reason: str) -> NoReturn:
     """Fail in CI, skip elsewhere: nothing that needs a service may skip in CI."""
     message = f"{reason} (run `make setup`)"
     if IN_CI:
@@ -91,3 +100,41 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endp
     run_id = new_run_id("stack")
     with LocalStack(folder, run_id) as endpoints:
         yield endpoints, folder, run_id
+
+
+def docker_client_at(base_url: str) -> docker.DockerClient | None:
+    try:
+        client = docker.DockerClient(base_url=base_url, timeout=60)
+        client.ping()
+    except (docker.errors.DockerException, requests.RequestException, OSError):
+        return None
+    return client
+
+
+def _provision_podman() -> str:
+    """Run scripts/podman-service.sh; return its DOCKER_HOST or fail with its last words."""
+    try:
+        done = subprocess.run(["bash", str(SERVICE_SCRIPT)], capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{SERVICE_SCRIPT.name} did not finish in 600 s")
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines or not lines[-1].startswith("DOCKER_HOST="):
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        pytest.fail(f"{SERVICE_SCRIPT.name} exited {done.returncode}: {last}")
+    return lines[-1].removeprefix("DOCKER_HOST=")
+
+
+@pytest.fixture(scope="session")
+def docker_host() -> str:
+    """A Docker API: DOCKER_HOST, the podman script's socket, or (CI) a freshly provisioned Podman.
+
+    Without one, a developer's run skips; CI provisions Podman and fails if it cannot.
+    """
+    for url in filter(None, [os.environ.get("DOCKER_HOST", ""), f"unix://{DEFAULT_SOCKET}"]):
+        probe = docker_client_at(url)
+        if probe is not None:
+            probe.close()
+            return url
+    if IN_CI:
+        return _provision_podman()
+    missing(f"no Docker API at DOCKER_HOST or {DEFAULT_SOCKET}; run scripts/podman-service.sh")

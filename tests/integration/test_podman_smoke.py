@@ -8,18 +8,15 @@ the backend relies on: labelled user-defined networks, container names that
 resolve on them, ports published on 127.0.0.1 only, logs, health status, and
 cleanup by label.
 
-The API comes from DOCKER_HOST, else the script's default socket. With no API
-answering the tests skip, unless CI=true: then the script is run, and any
-failure is a test failure. The restart test runs only against a service the
-script started (its pid file next to the socket) and restarts it with the script.
+The API comes from the ``docker_host`` fixture (tests/integration/conftest.py):
+DOCKER_HOST, else the script's default socket; with none answering a
+developer's run skips, while CI provisions Podman with the script and fails if
+that fails.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,14 +26,16 @@ import docker
 import docker.errors
 import pytest
 import redis
-import requests
+
+from tests.integration.conftest import (
+    BASE_IMAGE,
+    docker_client_at,
+    missing,
+)
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICE_SCRIPT = ROOT / "scripts" / "podman-service.sh"
-DEFAULT_SOCKET = "/run/flowforge-podman/docker.sock"
-BASE_IMAGE = "localhost/flowforge-base:latest"
 LABEL = "org.flowforge.harness.test"
 USR_RO = docker.types.Mount("/usr", "/usr", type="bind", read_only=True)
 REDIS_ARGV = ["/usr/bin/redis-server", "--bind", "0.0.0.0", "--port", "6379",
@@ -44,62 +43,15 @@ REDIS_ARGV = ["/usr/bin/redis-server", "--bind", "0.0.0.0", "--port", "6379",
 SECOND_NS = 1_000_000_000
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI") == "true"
-
-
-def _unavailable(message: str) -> None:
-    if _in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _client(base_url: str) -> docker.DockerClient | None:
-    try:
-        client = docker.DockerClient(base_url=base_url, timeout=30)
-        client.ping()
-    except (docker.errors.DockerException, requests.RequestException, OSError):
-        return None
-    return client
-
-
-def _provision() -> str:
-    """Run scripts/podman-service.sh; return its DOCKER_HOST or fail with its last words."""
-    try:
-        done = subprocess.run(["bash", str(SERVICE_SCRIPT)], capture_output=True, text=True, timeout=600)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{SERVICE_SCRIPT.name} did not finish in 600 s")
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines or not lines[-1].startswith("DOCKER_HOST="):
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.fail(f"{SERVICE_SCRIPT.name} exited {done.returncode}: {last}")
-    return lines[-1].removeprefix("DOCKER_HOST=")
-
-
 @pytest.fixture(scope="module")
-def api_url() -> str:
-    """The Docker API's address: DOCKER_HOST, the script's default socket, or (CI) a fresh service."""
-    candidates = [os.environ.get("DOCKER_HOST", ""), f"unix://{DEFAULT_SOCKET}"]
-    for url in filter(None, candidates):
-        probe = _client(url)
-        if probe is not None:
-            probe.close()
-            return url
-    if _in_ci():
-        return _provision()
-    _unavailable(f"no Docker API at DOCKER_HOST or {DEFAULT_SOCKET}; run scripts/podman-service.sh")
-    raise AssertionError("unreachable")
-
-
-@pytest.fixture(scope="module")
-def client(api_url: str) -> Iterator[docker.DockerClient]:
-    found = _client(api_url)
+def client(docker_host: str) -> Iterator[docker.DockerClient]:
+    found = docker_client_at(docker_host)
     if found is None:
-        pytest.fail(f"no Docker API answers at {api_url}")
+        pytest.fail(f"no Docker API answers at {docker_host}")
     try:
         found.images.get(BASE_IMAGE)
     except docker.errors.ImageNotFound:
-        _unavailable(f"{BASE_IMAGE} missing; run scripts/make-base-image.sh")
+        missing(f"{BASE_IMAGE} missing; run scripts/make-base-image.sh")
     yield found
     found.close()
 
@@ -216,53 +168,3 @@ def test_healthcheck_is_stored_and_reported(client: docker.DockerClient, run_lab
         return False
 
     _eventually(healthy, "State.Health.Status == healthy")
-
-
-def _socket_path(url: str) -> str | None:
-    scheme, _, rest = url.partition("://")
-    return "/" + rest.lstrip("/") if scheme in {"unix", "http+unix"} else None
-
-
-def _our_service_pid(socket_path: str) -> int | None:
-    """Pid of the podman service scripts/podman-service.sh started on this socket, if any."""
-    pid_file = Path(socket_path).parent / "podman-service.pid"
-    try:
-        pid = int(pid_file.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, ValueError):
-        return None
-    return pid if f"system service --time=0 unix://{socket_path}" in cmdline else None
-
-
-def test_containers_survive_a_service_restart(
-    api_url: str, client: docker.DockerClient, run_labels: dict[str, str]
-) -> None:
-    socket_path = _socket_path(api_url)
-    pid = _our_service_pid(socket_path) if socket_path else None
-    if socket_path is None or pid is None:
-        pytest.skip("the Docker API was not started by scripts/podman-service.sh; not restarting it")
-
-    suffix = run_labels[LABEL].rsplit("-", 1)[-1]
-    network = client.networks.create(f"ff-smoke-rs-{suffix}", driver="bridge", labels=run_labels)
-    server = _redis(client, f"ff-smoke-rs-redis-{suffix}", network.name, run_labels)
-    server.reload()
-    host_port = int(server.ports["6379/tcp"][0]["HostPort"])
-    from_host = redis.Redis(host="127.0.0.1", port=host_port, socket_timeout=2)
-    _eventually(from_host.ping, "redis answering before the restart")
-
-    os.kill(pid, signal.SIGTERM)
-    _eventually(lambda: _client(api_url) is None, "API service stopped", 10)
-    assert from_host.ping(), "the container stopped with the API service"
-
-    done = subprocess.run(["bash", str(SERVICE_SCRIPT), socket_path], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == f"DOCKER_HOST=unix://{socket_path}"
-
-    fresh = _client(api_url)
-    assert fresh is not None, "no API after the restart"
-    try:
-        assert fresh.containers.get(server.id).status == "running"
-        assert from_host.ping()
-    finally:
-        from_host.close()
-        fresh.close()

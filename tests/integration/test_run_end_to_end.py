@@ -90,7 +90,7 @@ def test_short_clickhouse_latency_degrades_clickhouse_only(tmp_path: Path) -> No
     require_local_stack_programs()
     results = tmp_path / "results"
     completed = subprocess.run(
-        _harness("run", str(_spec(tmp_path)), "--results-dir", str(results)),
+        _harness("run", str(_spec(tmp_path)), "--backend", "local", "--results-dir", str(results)),
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode in (0, 1), completed.stderr[-3000:]
@@ -133,7 +133,7 @@ def test_interrupt_mid_step_keeps_finished_steps_and_cleans_up(tmp_path: Path, s
     require_local_stack_programs()
     results = tmp_path / "results"
     process = subprocess.Popen(
-        _harness("run", str(_spec(tmp_path)), "--results-dir", str(results)),
+        _harness("run", str(_spec(tmp_path)), "--backend", "local", "--results-dir", str(results)),
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -55,7 +55,7 @@ def test_plan_carries_name_users_and_spawn_rate() -> None:
 
 def test_steps_follow_each_other_without_gaps() -> None:
     plan = build_plan(_experiment([1, 2, 3, 4], step_s=30, settle_s=5))
-    for before, after in zip(plan.steps, plan.steps[1:]):
+    for before, after in zip(plan.steps, plan.steps[1:], strict=False):
         assert before.end_s == after.start_s
         # step k's record is written while step k+1 still settles, before it measures
         assert after.start_s < before.flush_s <= after.window_start_s

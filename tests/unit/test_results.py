@@ -49,7 +49,7 @@ def _records(plan: Plan) -> list[StepRecord]:
         {"tiers": {"clickhouse": {"hdr": _hdr([450.0] * 100 + [900.0] * 100), "errors": 0}}},
     ]
     records = []
-    for step, line in zip(plan.steps, lines):
+    for step, line in zip(plan.steps, lines, strict=False):
         line = {"index": step.index, "window": [1000 + step.window_start_s, 1000 + step.end_s],
                 "users": step.users, "generator_cpu_percent": 30.0, **line}
         records.append(build_record(step, line, SLOS))

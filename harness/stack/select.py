@@ -1,0 +1,58 @@
+"""Which backend a run uses, and how each is made and cleaned after a dead run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from harness.errors import SpecError
+from harness.stack import binaries
+from harness.stack.base import Stack
+from harness.stack.local import LocalStack
+from harness.stack.process import kill_orphans
+
+BACKENDS = ("auto", "docker", "local")
+COMPOSE_DIR = binaries.REPO_ROOT / "compose"
+COMPOSE_FILE = COMPOSE_DIR / "flowforge.yaml"
+OFFLINE_FILE = COMPOSE_DIR / "offline.yaml"
+
+
+def choose_backend(requested: str) -> tuple[str, str]:
+    """(backend, why): auto means docker when a Docker API answers, else local."""
+    if requested not in BACKENDS:
+        raise SpecError(f"--backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
+    if requested != "auto":
+        return requested, "asked for on the command line"
+    from harness.stack.docker import api_answers
+
+    answers, why = api_answers()
+    return ("docker", why) if answers else ("local", why)
+
+
+def offline_variables() -> dict[str, str]:
+    """Host paths compose/offline.yaml mounts into its containers."""
+    return {
+        "FF_REPO": str(binaries.REPO_ROOT),
+        "FF_PYTHON_PREFIX": sys.base_prefix,
+        "FF_TOXIPROXY_BIN": str(binaries.toxiproxy_server()),
+        "FF_PG_BIN": str(binaries.postgres_bin_dir()),
+    }
+
+
+def make_stack(backend: str, folder: Path, run_id: str, offline: bool = False) -> Stack:
+    if backend == "local":
+        return LocalStack(folder, run_id)
+    from harness.stack.docker import DockerStack
+
+    files = [COMPOSE_FILE] + ([OFFLINE_FILE] if offline else [])
+    return DockerStack(folder, run_id, files, offline_variables() if offline else {})
+
+
+def remove_leftovers(backend: str) -> list[str]:
+    """What runs whose harness died left behind on this backend (processes, containers)."""
+    removed = [f"process {o.pid} of run {o.run_id} ({o.command})" for o in kill_orphans()]
+    if backend == "docker":
+        from harness.stack.docker import remove_dead_runs
+
+        removed += remove_dead_runs()
+    return removed
