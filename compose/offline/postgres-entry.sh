@@ -25,6 +25,10 @@ SOCKET_DIR=/tmp
 log() { echo "postgres-entry: $*" >&2; }
 
 "$FF_PG_BIN/initdb" -D "$PGDATA" -U "$DB_USER" --auth=trust --no-sync -E UTF8 >/dev/null
+# initdb's pg_hba.conf trusts only the socket and loopback; the seed, the
+# backend (via Toxiproxy) and the probes come from other containers on the
+# stack's private network, which is the only way in (no published port).
+printf 'host all all 0.0.0.0/0 trust\nhost all all ::/0 trust\n' >>"$PGDATA/pg_hba.conf"
 
 "$FF_PG_BIN/postgres" -D "$PGDATA" -p "$PGPORT" \
     -c listen_addresses='*' -c unix_socket_directories="$SOCKET_DIR" \

@@ -43,6 +43,8 @@ class Frozen(BaseModel):
 
 
 class Build(Frozen):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     context: Path
     dockerfile: str = "Dockerfile"
 
@@ -137,13 +139,17 @@ def load_project(files: list[Path], env: Mapping[str, str] | None = None) -> Pro
                 if key not in SUPPORTED_KEYS:
                     problems.append(f"{path}: services.{name}.{key}: not supported by the docker backend "
                                     f"(it honours {', '.join(sorted(SUPPORTED_KEYS))})")
-            merged[name] = _merge_service(merged.get(name, {}), _resolve_paths(raw, path.parent))
+            try:
+                merged[name] = _merge_service(merged.get(name, {}), _resolve_paths(raw, path.parent))
+            except (ValueError, TypeError) as exc:
+                problems.append(f"{path}: services.{name}: {exc}")
     services = {}
     for name, raw in merged.items():
-        try:
-            services[name] = _service(name, raw)
-        except (ValueError, TypeError) as exc:
-            problems.append(f"services.{name}: {exc}")
+        service_problems: list[str] = []
+        service = _service(name, raw, service_problems)
+        problems += [f"services.{name}: {problem}" for problem in service_problems]
+        if service is not None:
+            services[name] = service
     for name, service in services.items():
         for dependency, condition in service.depends_on.items():
             if dependency not in services:
@@ -240,6 +246,8 @@ def _mapping(value: Any, key: str) -> dict[str, Any]:
     if isinstance(value, list) and key in ("environment", "labels"):
         pairs = [str(item).partition("=") for item in value]
         return {name: val for name, _, val in pairs}
+    if key == "healthcheck":
+        raise ValueError("healthcheck must be a mapping")
     raise ValueError(f"{key} must be a mapping or a list")
 
 
@@ -248,27 +256,63 @@ def _volume_target(entry: Any) -> str:
     return parts[1] if len(parts) > 1 else parts[0]
 
 
-def _service(name: str, raw: dict[str, Any]) -> Service:
+def _service(name: str, raw: dict[str, Any], problems: list[str]) -> Service | None:
+    """One service; each field converted on its own so every problem is reported."""
+
+    def field(convert: Any) -> Any:
+        try:
+            return convert()
+        except (ValueError, TypeError) as exc:
+            problems.append(str(exc))
+            return None
+
     build = raw.get("build")
-    return Service(
-        name=name,
-        image=raw.get("image"),
-        build=Build(**build) if isinstance(build, dict) else None,
-        command=_argv(raw.get("command"), "command"),
-        entrypoint=_argv(raw.get("entrypoint"), "entrypoint"),
-        environment={k: "" if v is None else str(v) for k, v in _mapping(raw.get("environment"), "environment").items()},
-        ports=[_port(entry) for entry in raw.get("ports") or []],
-        volumes=[_volume(entry) for entry in raw.get("volumes") or []],
-        tmpfs=dict(_tmpfs(entry) for entry in _as_list(raw.get("tmpfs"))),
-        healthcheck=_healthcheck(raw.get("healthcheck")),
-        depends_on={dep: (spec or {}).get("condition", "service_started")
-                    for dep, spec in _mapping(raw.get("depends_on"), "depends_on").items()},
-        networks=list(raw.get("networks") or []),
-        labels={k: str(v) for k, v in _mapping(raw.get("labels"), "labels").items()},
-        user=None if raw.get("user") is None else str(raw["user"]),
-        working_dir=raw.get("working_dir"),
-        profiles=list(raw.get("profiles") or []),
-    )
+    fields = {
+        "image": raw.get("image"),
+        "build": field(lambda: _build(build)),
+        "command": field(lambda: _argv(raw.get("command"), "command")),
+        "entrypoint": field(lambda: _argv(raw.get("entrypoint"), "entrypoint")),
+        "environment": field(lambda: {k: "" if v is None else str(v)
+                                      for k, v in _mapping(raw.get("environment"), "environment").items()}),
+        "ports": field(lambda: [_port(entry) for entry in raw.get("ports") or []]),
+        "volumes": field(lambda: [_volume(entry) for entry in raw.get("volumes") or []]),
+        "tmpfs": field(lambda: dict(_tmpfs(entry) for entry in _as_list(raw.get("tmpfs")))),
+        "healthcheck": field(lambda: _healthcheck(raw.get("healthcheck"))),
+        "depends_on": field(lambda: _depends_on(raw.get("depends_on"))),
+        "networks": list(raw.get("networks") or []),
+        "labels": field(lambda: {k: str(v) for k, v in _mapping(raw.get("labels"), "labels").items()}),
+        "user": None if raw.get("user") is None else str(raw["user"]),
+        "working_dir": raw.get("working_dir"),
+        "profiles": list(raw.get("profiles") or []),
+    }
+    if problems:
+        return None
+    return Service(name=name, **fields)
+
+
+def _build(build: Any) -> Build | None:
+    if build is None:
+        return None
+    if not isinstance(build, dict):
+        raise ValueError("build must be a path or a mapping with context and dockerfile")
+    unknown = set(build) - {"context", "dockerfile"}
+    if unknown:
+        raise ValueError(f"build.{sorted(unknown)[0]}: not supported by the docker backend (context, dockerfile)")
+    return Build(**build)
+
+
+def _depends_on(value: Any) -> dict[str, str]:
+    conditions = {}
+    for dependency, spec in _mapping(value, "depends_on").items():
+        if spec is None:
+            spec = {}
+        if not isinstance(spec, dict):
+            raise ValueError(f"depends_on.{dependency} must be a mapping with a condition")
+        unknown = set(spec) - {"condition"}
+        if unknown:
+            raise ValueError(f"depends_on.{dependency}.{sorted(unknown)[0]}: not supported by the docker backend")
+        conditions[dependency] = spec.get("condition", "service_started")
+    return conditions
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -293,14 +337,13 @@ def _port(entry: Any) -> int:
     The host side is always 127.0.0.1 at a free port: fixed host ports would
     clash between runs, and no listener of a run faces another address.
     """
-    text = str(entry).removesuffix("/tcp")
-    parts = text.split(":")
-    if len(parts) == 3 and parts[0] not in ("", LOOPBACK, "localhost"):
-        raise ValueError(f"ports: {entry} binds {parts[0]}; the harness publishes on {LOOPBACK} only")
-    container = parts[-1]
-    if not container.isdigit():
+    match = _PORT.match(str(entry))
+    if match is None:
         raise ValueError(f"ports: {entry} is not PORT or HOST_IP::PORT")
-    return int(container)
+    host_ip = match.group("ip") or ""
+    if host_ip not in ("", LOOPBACK, "localhost", "[::1]"):
+        raise ValueError(f"ports: {entry} binds {host_ip}; the harness publishes on {LOOPBACK} only")
+    return int(match.group("port"))
 
 
 def _volume(entry: Any) -> Volume:
@@ -321,6 +364,9 @@ def _tmpfs(entry: Any) -> tuple[str, str]:
     return path, options
 
 
+# [HOST_IP:[HOST_PORT]:]CONTAINER_PORT or HOST_PORT:CONTAINER_PORT; IPv6 in brackets.
+_PORT = re.compile(r"^(?:(?P<ip>\[[^\]]*\]|[^:\[\]]*):\d*:|\d*:)?(?P<port>\d+)(?:/tcp)?$")
+_HEALTHCHECK_KEYS = frozenset({"test", "interval", "timeout", "retries", "start_period", "disable"})
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 
 
@@ -336,7 +382,14 @@ def _seconds(value: Any, key: str) -> float:
 
 
 def _healthcheck(raw: Any) -> HealthCheck | None:
-    if not raw or raw.get("disable"):
+    if not raw:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError("healthcheck must be a mapping")
+    unknown = set(raw) - _HEALTHCHECK_KEYS
+    if unknown:
+        raise ValueError(f"healthcheck.{sorted(unknown)[0]}: not supported by the docker backend")
+    if raw.get("disable"):
         return None
     test = raw.get("test")
     if isinstance(test, str):

@@ -101,6 +101,7 @@ class DockerStack:
         self._containers: dict[str, Any] = {}
         self._network: Any = None
         self._volumes: list[Any] = []
+        self._built: set[str] = set()
 
     @property
     def labels(self) -> dict[str, str]:
@@ -143,12 +144,15 @@ class DockerStack:
                 self._wait_completed(dependency)
 
     def _image(self, service: Service) -> str:
+        """The service's image: built (as Compose does, tagged ``image`` if given), found, or pulled."""
         assert self._client is not None
-        if service.build is not None and service.image is None:
-            tag = f"flowforge-{service.name}:dev"
-            with docker_errors(f"building {service.name} from {service.build.context}"):
-                self._client.images.build(path=str(service.build.context), dockerfile=service.build.dockerfile,
-                                          tag=tag, rm=True, labels={SERVICE_LABEL: service.name})
+        if service.build is not None:
+            tag = service.image or f"flowforge-{service.name}:dev"
+            if tag not in self._built:
+                with docker_errors(f"building {service.name} from {service.build.context}"):
+                    self._client.images.build(path=str(service.build.context), dockerfile=service.build.dockerfile,
+                                              tag=tag, rm=True, labels={SERVICE_LABEL: service.name})
+                self._built.add(tag)
             return tag
         image = service.image or ""
         try:
