@@ -39,7 +39,7 @@ class WidgetUser(users.WidgetUser):
 
 
 class DashboardViewer(users.DashboardViewer):
-    websocket_url = (LOAD.targets.websocket_url or "") if LOAD else HOST.replace("http", "ws", 1)
+    websocket_url = (LOAD.targets.websocket_url or "") if LOAD else targets_from_env(HOST).websocket_url or ""
 
 
 @events.init.add_listener

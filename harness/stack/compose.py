@@ -275,7 +275,7 @@ def _service(name: str, raw: dict[str, Any], problems: list[str]) -> Service | N
         "environment": field(lambda: {k: "" if v is None else str(v)
                                       for k, v in _mapping(raw.get("environment"), "environment").items()}),
         "ports": field(lambda: [_port(entry) for entry in raw.get("ports") or []]),
-        "volumes": field(lambda: [_volume(entry) for entry in raw.get("volumes") or []]),
+        "volumes": field(lambda: _volumes(raw.get("volumes") or [])),
         "tmpfs": field(lambda: dict(_tmpfs(entry) for entry in _as_list(raw.get("tmpfs")))),
         "healthcheck": field(lambda: _healthcheck(raw.get("healthcheck"))),
         "depends_on": field(lambda: _depends_on(raw.get("depends_on"))),
@@ -344,6 +344,17 @@ def _port(entry: Any) -> int:
     if host_ip not in ("", LOOPBACK, "localhost", "[::1]"):
         raise ValueError(f"ports: {entry} binds {host_ip}; the harness publishes on {LOOPBACK} only")
     return int(match.group("port"))
+
+
+def _volumes(entries: list[Any]) -> list[Volume]:
+    """Volumes, an exact repeat dropped: ``${FF_PYTHON_PREFIX}`` may well be ``/usr`` itself."""
+    by_target: dict[str, Volume] = {}
+    for volume in (_volume(entry) for entry in entries):
+        seen = by_target.get(volume.target)
+        if seen is not None and seen != volume:
+            raise ValueError(f"volumes: {volume.target} is mounted twice, from {seen.source} and {volume.source}")
+        by_target[volume.target] = volume
+    return list(by_target.values())
 
 
 def _volume(entry: Any) -> Volume:
