@@ -20,7 +20,8 @@ WORKDIR /app
 # The whole project (see .dockerignore): experiments/, locustfiles/ and
 # compose/ are read from the working folder at run time, not only imported.
 COPY . .
-RUN pip install .
+# Editable: the harness finds experiments/, compose/ and locustfiles/ beside its code.
+RUN pip install -e .
 
 # Root by default: talking to a mounted Docker socket usually needs it.
 ENTRYPOINT ["harness"]

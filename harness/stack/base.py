@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Protocol
 
@@ -68,3 +69,28 @@ class Stack(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+class ManagedStack(ABC):
+    """Context-manager plumbing shared by the backends: ``_up`` to start, ``down`` always."""
+
+    @abstractmethod
+    def _up(self) -> Endpoints: ...
+
+    @abstractmethod
+    def down(self) -> None: ...
+
+    def __enter__(self) -> Endpoints:
+        try:
+            return self._up()
+        except BaseException:
+            self.down()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.down()

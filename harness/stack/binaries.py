@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from harness.errors import StackError
@@ -46,3 +47,19 @@ def postgres_bin_dir() -> Path:
     if found:
         return Path(found).parent
     raise StackError("PostgreSQL not found: install Debian's postgresql (`make setup` does, as root)")
+
+
+def program_version(argv: list[str]) -> str:
+    """The first line a program prints for its version, or "unknown"."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if done.returncode == 0 and lines else "unknown"
+
+
+def toxiproxy_version(binary: Path) -> str:
+    """go install leaves no version in the binary; setup.sh writes it beside it."""
+    stamp = binary.with_name(binary.name + ".version")
+    return stamp.read_text().strip() if stamp.is_file() else "unknown (built without a version stamp)"

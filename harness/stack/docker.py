@@ -15,7 +15,6 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import docker
@@ -24,7 +23,7 @@ import docker.types
 import requests.exceptions
 
 from harness.errors import StackError
-from harness.stack.base import Address, Endpoints, LinkEndpoint
+from harness.stack.base import Address, Endpoints, LinkEndpoint, ManagedStack
 from harness.stack.compose import Project, Service, load_project
 from harness.stack.readiness import CallableCheck, HttpCheck, wait_ready
 
@@ -57,8 +56,8 @@ def api_answers() -> tuple[bool, str]:
     where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     try:
         connect(timeout_s=5).close()
-    except StackError as exc:
-        return False, f"no Docker API at {where} ({str(exc).splitlines()[0][-120:]})"
+    except StackError:
+        return False, f"no Docker API answers at {where}"
     return True, f"a Docker API answers at {where}"
 
 
@@ -87,7 +86,7 @@ class ContainerWatch:
         return f"container {self._container.name}"
 
 
-class DockerStack:
+class DockerStack(ManagedStack):
     name = "docker"
 
     def __init__(self, folder: Path, run_id: str, compose_files: list[Path],
@@ -107,19 +106,8 @@ class DockerStack:
     def labels(self) -> dict[str, str]:
         return {RUN_LABEL: self.run_id, OWNER_LABEL: f"{socket.gethostname()}:{os.getpid()}"}
 
-    def __enter__(self) -> Endpoints:
+    def _up(self) -> Endpoints:
         project = load_project(self.compose_files, {**os.environ, **self.variables})
-        try:
-            return self._up(project)
-        except BaseException:
-            self.down()
-            raise
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.down()
-
-    def _up(self, project: Project) -> Endpoints:
         self._client = connect()
         settings = project.extensions.get("x-flowforge") or {}
         with docker_errors("creating the run's network"):

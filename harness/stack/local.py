@@ -10,10 +10,9 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from types import TracebackType
 
-from harness.stack import services
-from harness.stack.base import Address, Endpoints, LinkEndpoint
+from harness.stack import binaries, services
+from harness.stack.base import Address, Endpoints, LinkEndpoint, ManagedStack
 from harness.stack.ports import LOOPBACK, free_port
 from harness.stack.readiness import wait_ready
 from harness.stack.services import DB_NAME, DB_USER, Service
@@ -25,7 +24,7 @@ MATERIALIZE_NOTE = (
 )
 
 
-class LocalStack:
+class LocalStack(ManagedStack):
     name = "local"
 
     def __init__(self, folder: Path, run_id: str, python: str = sys.executable) -> None:
@@ -33,17 +32,6 @@ class LocalStack:
         self.run_id = run_id
         self.python = python
         self._started: list[Service] = []
-
-    def __enter__(self) -> Endpoints:
-        try:
-            return self._up()
-        except BaseException:
-            self.down()
-            raise
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.down()
 
     def down(self) -> None:
         while self._started:
@@ -83,7 +71,6 @@ class LocalStack:
             wait_ready(backend.name, backend.check, backend.ready_timeout_s, backend.process)
             links["websocket"] = _link(backend.address)
             client.create_proxy("websocket", str(links["websocket"].listen), str(links["websocket"].upstream))
-            version = client.version()
 
         return Endpoints(
             backend=f"http://{LOOPBACK}:{backend.address[1]}",
@@ -93,7 +80,7 @@ class LocalStack:
             materialize_dsn=proxied["FF_MATERIALIZE_DSN"],
             clickhouse_url=proxied["FF_CLICKHOUSE_URL"],
             websocket_url=f"ws://{links['websocket'].listen}",
-            versions={"toxiproxy": version},
+            versions=_versions(),
             notes=[MATERIALIZE_NOTE],
         )
 
@@ -115,3 +102,19 @@ def _store_env(redis: tuple[str, int], postgres: tuple[str, int], clickhouse: tu
         "FF_MATERIALIZE_DSN": f"postgresql://{DB_USER}@{postgres[0]}:{postgres[1]}/{DB_NAME}",
         "FF_CLICKHOUSE_URL": f"http://{clickhouse[0]}:{clickhouse[1]}",
     }
+
+
+def _versions() -> dict[str, str]:
+    postgres = binaries.postgres_bin_dir() / "postgres"
+    return {
+        "toxiproxy": binaries.toxiproxy_version(binaries.toxiproxy_server()),
+        "redis": binaries.program_version([str(binaries.debian_program("redis-server", "redis-server")), "--version"]),
+        "materialize (postgresql stand-in)": binaries.program_version([str(postgres), "--version"]),
+        "clickhouse": _clickhouse_version(),
+    }
+
+
+def _clickhouse_version() -> str:
+    # clickhouse-server 18.16 has no --version; Debian's package knows it.
+    found = binaries.program_version(["dpkg-query", "-W", "-f=${Version}", "clickhouse-server"])
+    return f"clickhouse-server {found}" if found != "unknown" else found

@@ -21,11 +21,15 @@ def choose_backend(requested: str) -> tuple[str, str]:
     """(backend, why): auto means docker when a Docker API answers, else local."""
     if requested not in BACKENDS:
         raise SpecError(f"--backend must be one of {', '.join(BACKENDS)}, got {requested!r}")
-    if requested != "auto":
+    if requested == "local":
         return requested, "asked for on the command line"
     from harness.stack.docker import api_answers
 
     answers, why = api_answers()
+    if requested == "docker" and not answers:
+        # An unreachable stack is bad input: say so before anything is created.
+        raise SpecError(f"--backend docker: {why}; start Docker, set DOCKER_HOST, "
+                        "or run scripts/podman-service.sh")
     return ("docker", why) if answers else ("local", why)
 
 

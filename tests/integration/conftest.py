@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -54,25 +54,23 @@ def new_run_id(prefix: str = "test") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def started(service: Service) -> Service:
+def running(make: Callable[[Path, str], Service], folder: Path) -> Iterator[Service]:
+    """One real service of the local stack, ready, stopped afterwards; missing programs reported."""
+    try:
+        service = make(folder, new_run_id())
+    except StackError as exc:
+        missing(str(exc))
     service.process.start()
     try:
         wait_ready(service.name, service.check, service.ready_timeout_s, service.process)
-    except BaseException:
+        yield service
+    finally:
         service.process.stop()
-        raise
-    return service
 
 
 @pytest.fixture(scope="module")
 def toxiproxy_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    try:
-        binaries.toxiproxy_server()
-    except StackError as exc:
-        missing(str(exc))
-    service = started(services.toxiproxy(tmp_path_factory.mktemp("toxiproxy"), new_run_id()))
-    yield service
-    service.process.stop()
+    yield from running(services.toxiproxy, tmp_path_factory.mktemp("toxiproxy"))
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +81,7 @@ def toxiproxy_url(toxiproxy_service: Service) -> str:
 
 @pytest.fixture(scope="module")
 def redis_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    try:
-        binaries.debian_program("redis-server", "redis-server")
-    except StackError as exc:
-        missing(str(exc))
-    service = started(services.redis(tmp_path_factory.mktemp("redis"), new_run_id()))
-    yield service
-    service.process.stop()
+    yield from running(services.redis, tmp_path_factory.mktemp("redis"))
 
 
 @pytest.fixture(scope="module")
