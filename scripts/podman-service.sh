@@ -72,8 +72,11 @@ if ((${#missing[@]})); then
     # root service does not use. Naming netavark and aardvark-dns keeps apt
     # from satisfying containers-common's network-stack dependency with the
     # CNI plugins; netavark needs the iptables binary for its NAT rules.
+    # A fresh machine may have no package lists yet.
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >"$RUNDIR/apt-get.log" 2>&1 \
+        || fail "apt-get update failed: $(tail -n 1 "$RUNDIR/apt-get.log")"
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        "${missing[@]}" >"$RUNDIR/apt-get.log" 2>&1; then
+        "${missing[@]}" >>"$RUNDIR/apt-get.log" 2>&1; then
         fail "apt-get install ${missing[*]} failed: $(tail -n 1 "$RUNDIR/apt-get.log")"
     fi
 fi
