@@ -22,6 +22,7 @@ from harness.stack.base import Endpoints
 from harness.stack.binaries import REPO_ROOT
 from harness.stack.process import ManagedProcess
 from locustfiles.loadplan import PLAN_ENV, LoadPlan, Targets, write_clock
+from locustfiles.recorder import live_path
 
 LOCUSTFILE = REPO_ROOT / "locustfiles" / "flowforge.py"
 READY_TIMEOUT_S = 60.0
@@ -85,7 +86,7 @@ class LocustDriver:
 
     def wait_record(self, index: int, timeout_s: float) -> dict[str, Any] | None:
         """Step ``index`` as measured by every process, merged; None if a line did not come in time."""
-        paths = [self.load.records_path] + [self.load.probe_records_path(t) for t in self.load.probe_tiers()]
+        paths = self._records_paths()
         deadline = time.monotonic() + timeout_s
         while True:
             lines = [_line_for(path, index) for path in paths]
@@ -96,6 +97,19 @@ class LocustDriver:
                 return merge_measurements(found) if found else None
             self.check_alive()
             time.sleep(0.1)
+
+    def live(self) -> dict[str, Any] | None:
+        """The last few seconds as measured by every process, merged (None before any snapshot)."""
+        lines = []
+        for path in self._records_paths():
+            try:
+                lines.append(json.loads(live_path(path).read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+        return merge_measurements(lines) if lines else None
+
+    def _records_paths(self) -> list[Path]:
+        return [self.load.records_path] + [self.load.probe_records_path(t) for t in self.load.probe_tiers()]
 
     def stop(self) -> None:
         while self._processes:

@@ -8,6 +8,7 @@ from typing import Protocol
 from harness.plan import Plan, Step
 from harness.record import StepRecord
 from harness.results import RunSummary
+from harness.slo import TierResult
 from harness.spec import TierSlo
 from toxics.schedule import Change
 
@@ -20,6 +21,8 @@ class RunObserver(Protocol):
     def step_started(self, step: Step, total: int, changes: list[Change]) -> None: ...
 
     def step_finished(self, record: StepRecord, slos: dict[str, TierSlo]) -> None: ...
+
+    def live(self, results: dict[str, TierResult], slos: dict[str, TierSlo]) -> None: ...
 
     def run_finished(self, summary: RunSummary, folder: Path) -> None: ...
 
@@ -45,6 +48,10 @@ class Observers:
     def step_finished(self, record: StepRecord, slos: dict[str, TierSlo]) -> None:
         for observer in self._observers:
             observer.step_finished(record, slos)
+
+    def live(self, results: dict[str, TierResult], slos: dict[str, TierSlo]) -> None:
+        for observer in self._observers:
+            observer.live(results, slos)
 
     def run_finished(self, summary: RunSummary, folder: Path) -> None:
         for observer in self._observers:

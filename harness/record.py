@@ -61,12 +61,9 @@ def merge_measurements(lines: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def build_record(step: Step, measured: dict[str, Any] | None, slos: dict[str, TierSlo]) -> StepRecord:
-    """Turn the recorder's line for ``step`` (None if it never came) into a judged record."""
+def tier_results(measured: dict[str, Any] | None) -> dict[str, TierResult]:
+    """Per-tier percentiles and counts of a (merged) recorder line."""
     tiers: dict[str, TierResult] = {}
-    histograms: dict[str, str] = {}
-    error_kinds: dict[str, dict[str, int]] = {}
-    flags: list[str] = []
     measured_tiers = (measured or {}).get("tiers", {})
     for tier in TIERS:
         data = measured_tiers.get(tier)
@@ -83,10 +80,16 @@ def build_record(step: Step, measured: dict[str, Any] | None, slos: dict[str, Ti
                 "mean_ms": summary.mean_ms,
             }),
         )
-        if encoded:
-            histograms[tier] = encoded
-        if data.get("error_kinds"):
-            error_kinds[tier] = data["error_kinds"]
+    return tiers
+
+
+def build_record(step: Step, measured: dict[str, Any] | None, slos: dict[str, TierSlo]) -> StepRecord:
+    """Turn the recorder's line for ``step`` (None if it never came) into a judged record."""
+    tiers = tier_results(measured)
+    measured_tiers = (measured or {}).get("tiers", {})
+    histograms = {tier: data["hdr"] for tier, data in measured_tiers.items() if data.get("hdr")}
+    error_kinds = {tier: data["error_kinds"] for tier, data in measured_tiers.items() if data.get("error_kinds")}
+    flags: list[str] = []
     verdicts: dict[str, TierVerdict] = judge_step(slos, tiers)
 
     cpu = (measured or {}).get("generator_cpu_percent")

@@ -23,7 +23,7 @@ from harness.journal import Journal
 from harness.load import LocustDriver
 from harness.observe import RunObserver
 from harness.plan import Plan, Step, build_plan
-from harness.record import build_record
+from harness.record import build_record, tier_results
 from harness.report.markdown import write_markdown
 from harness.results import RunStatus, RunSummary, write_results
 from harness.spec import Experiment
@@ -154,8 +154,9 @@ def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier) -> 
     t0 = time.time()
     driver.start_clock(t0)
     ctx.journal.append("clock", t0=t0)
+    live = LiveReporter(ctx, driver)
     for at_s, kind, step in timeline:
-        _wait_until(t0 + at_s, driver)
+        _wait_until(t0 + at_s, driver, live)
         if kind == 0:
             changes = applier.apply(step.toxics)
             ctx.journal.append("toxics", step=step.index, changes=[
@@ -168,10 +169,27 @@ def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier) -> 
             ctx.observer.step_finished(record, ctx.experiment.slos)
 
 
-def _wait_until(deadline: float, driver: LocustDriver) -> None:
+class LiveReporter:
+    """Hands the observer the last few seconds' per-tier numbers, once per snapshot."""
+
+    def __init__(self, ctx: RunContext, driver: LocustDriver) -> None:
+        self.ctx = ctx
+        self.driver = driver
+        self._last_window: object = None
+
+    def __call__(self) -> None:
+        measured = self.driver.live()
+        if measured is None or measured.get("window") == self._last_window:
+            return
+        self._last_window = measured.get("window")
+        self.ctx.observer.live(tier_results(measured), self.ctx.experiment.slos)
+
+
+def _wait_until(deadline: float, driver: LocustDriver, live: LiveReporter) -> None:
     while True:
         remaining = deadline - time.time()
         if remaining <= 0:
             return
         driver.check_alive()
+        live()
         time.sleep(min(remaining, 0.25))

@@ -26,6 +26,13 @@ from harness.plan import Plan, step_for_sample
 from harness.tiers import TIERS
 from locustfiles.loadplan import PlanClock
 
+LIVE_PERIOD_S = 5.0
+
+
+def live_path(records_path: Path) -> Path:
+    """Where the live snapshot beside a records file goes (steps.jsonl → steps.live.json)."""
+    return records_path.with_name(records_path.stem + ".live.json")
+
 
 def tier_of(request_type: str) -> str:
     lowered = request_type.lower()
@@ -47,6 +54,10 @@ class StepRecorder:
         self._process = psutil.Process()
         # Probe threads report while the main thread flushes.
         self._lock = threading.Lock()
+        # The last few seconds, for the engine's live console line.
+        self._live: dict[str, HdrHistogram] = {}
+        self._live_errors: Counter[str] = Counter()
+        self._live_since = time.time()
 
     def on_request(self, request_type: str, name: str, response_time: float,
                    exception: BaseException | None = None, start_time: float | None = None,
@@ -55,10 +66,11 @@ class StepRecorder:
         elapsed = self.clock.elapsed(started)
         if elapsed is None:
             return
+        tier = tier_of(request_type)
+        self._record_live(tier, float(response_time), exception)
         step = step_for_sample(self.plan, elapsed)
         if step is None:
             return
-        tier = tier_of(request_type)
         key = (step.index, tier)
         with self._lock:
             if step.index in self._flushed:
@@ -70,11 +82,22 @@ class StepRecorder:
                     self._histograms[key] = new_histogram()
                 record_ms(self._histograms[key], float(response_time))
 
+    def _record_live(self, tier: str, response_time: float, exception: BaseException | None) -> None:
+        with self._lock:
+            if exception is not None:
+                self._live_errors[tier] += 1
+                return
+            if tier not in self._live:
+                self._live[tier] = new_histogram()
+            record_ms(self._live[tier], response_time)
+
     def tick(self, user_count: int) -> list[int]:
-        """Called a few times a second: CPU sampling at window edges and due flushes."""
+        """Called a few times a second: CPU sampling at window edges, due flushes, live snapshots."""
         elapsed = self.clock.elapsed()
         if elapsed is None:
             return []
+        if time.time() - self._live_since >= LIVE_PERIOD_S:
+            self._write_live()
         written = []
         for step in self.plan.steps:
             if step.index not in self._cpu_started and elapsed >= step.window_start_s:
@@ -109,6 +132,23 @@ class StepRecorder:
             "generator_cpu_percent": self._cpu.get(index),
             "tiers": tiers,
         }
+
+    def _write_live(self) -> None:
+        """The last LIVE_PERIOD_S seconds as a step-shaped line (index 0), replacing the previous one."""
+        with self._lock:
+            now = time.time()
+            tiers = {tier: {"hdr": encode(h), "errors": self._live_errors.get(tier, 0), "error_kinds": {}}
+                     for tier, h in self._live.items()}
+            for tier, errors in self._live_errors.items():
+                tiers.setdefault(tier, {"hdr": None, "errors": errors, "error_kinds": {}})
+            line = {"index": 0, "window": [self._live_since, now], "tiers": tiers}
+            self._live, self._live_errors, self._live_since = {}, Counter(), now
+        if self.out_path is None:
+            return
+        path = live_path(self.out_path)
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps(line))
+        partial.replace(path)
 
     def _write(self, index: int) -> None:
         with self._lock:
