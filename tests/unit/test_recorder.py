@@ -17,7 +17,7 @@ import pytest
 from harness.histogram import decode, summarize
 from harness.plan import Plan, Step
 from locustfiles.loadplan import PlanClock, write_clock
-from locustfiles.recorder import StepRecorder, tier_of
+from locustfiles.recorder import LIVE_PERIOD_S, StepRecorder, live_path, tier_of
 
 T0 = 1_700_000_000.0
 
@@ -234,3 +234,27 @@ def test_no_out_path_writes_nothing(tmp_path: Path, now: FakeTime) -> None:
     now.now = T0 + 11
     assert recorder.tick(5) == [1]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_live_snapshot_covers_the_last_seconds_including_settling(
+        tmp_path: Path, out_path: Path, now: FakeTime) -> None:
+    clock_path = tmp_path / "clock.json"
+    write_clock(clock_path, T0)
+    live_recorder = StepRecorder(PLAN, PlanClock(clock_path), out_path)  # created at T0 (fake time)
+    _sample(live_recorder, 0.5, ms=3.0, request_type="redis")  # settling: no step, but live
+    _sample(live_recorder, 3.0, ms=5.0, request_type="redis")
+    _sample(live_recorder, 3.5, request_type="redis", name="probe", exception=ConnectionError("down"))
+    now.now = T0 + LIVE_PERIOD_S - 0.1
+    live_recorder.tick(5)
+    assert not live_path(out_path).exists(), "no snapshot before a full period"
+    now.now = T0 + LIVE_PERIOD_S + 0.1
+    live_recorder.tick(5)
+    snapshot = json.loads(live_path(out_path).read_text())
+    assert snapshot["index"] == 0
+    assert _counts(snapshot) == {"redis": 2}
+    assert snapshot["tiers"]["redis"]["errors"] == 1
+    assert summarize(decode(snapshot["tiers"]["redis"]["hdr"])).max_ms == pytest.approx(5.0, rel=0.01)
+    # The next period starts empty: the snapshot is of the last seconds, not the run.
+    now.now = T0 + 2 * LIVE_PERIOD_S + 0.2
+    live_recorder.tick(5)
+    assert json.loads(live_path(out_path).read_text())["tiers"] == {}
