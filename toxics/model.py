@@ -8,18 +8,19 @@ traffic flows (Toxiproxy itself accepts ``rate: 0`` and fails later).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 
-class ToxicModel(BaseModel):
+class ToxicModel(BaseModel, ABC):
     """Base of the catalogue's models; subclasses set ``type`` and ``attributes()``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: ClassVar[str]
 
+    @abstractmethod
     def attributes(self) -> dict[str, int]:
         """The Toxiproxy ``attributes`` object for this level."""
-        raise NotImplementedError
