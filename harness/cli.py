@@ -1,7 +1,8 @@
 """The ``harness`` command. The only place errors become messages and exit codes.
 
 Exit codes: 0 every SLO held · 1 an SLO failed · 2 bad input ·
-3 infrastructure failure · 130 interrupted (Ctrl-C / SIGTERM).
+3 infrastructure failure (or nothing measured, or a bug) · 130 interrupted
+(Ctrl-C, SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from harness.errors import HarnessError, SpecError
+from harness.errors import HarnessError, LoadError, SpecError
 from harness.plan import build_plan
 from harness.results import RunStatus, describe_toxic
 from harness.slo import Verdict
@@ -55,6 +56,9 @@ def run(experiment: str, step_seconds: float | None, results_dir: Path, backend:
         raise outcome.error
     if outcome.summary.status == RunStatus.INTERRUPTED:
         sys.exit(EXIT_INTERRUPTED)
+    if outcome.summary.verdict == Verdict.NO_DATA:
+        # Nothing measured is not "every SLO held".
+        raise LoadError("no SLO could be judged: no step holds any sample (see load/*.log in the run folder)")
     sys.exit(EXIT_SLO_FAILED if outcome.summary.verdict == Verdict.FAIL else EXIT_OK)
 
 
@@ -130,6 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - a bug is not "an SLO failed"
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_INFRA)
 
 
 if __name__ == "__main__":

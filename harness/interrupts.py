@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM end a run the same way: once, and never in the middle of cleanup."""
+"""Ctrl-C, SIGTERM and SIGHUP end a run the same way: once, and never in the middle of cleanup."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ class InterruptGuard:
 @contextmanager
 def interrupt_guard() -> Iterator[InterruptGuard]:
     guard = InterruptGuard()
-    previous = {sig: signal.signal(sig, guard._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # SIGHUP too: a closed terminal or ssh session must not leave the stack behind.
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, guard._handle) for sig in signals}
     try:
         yield guard
     finally:

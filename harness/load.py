@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.errors import LoadError
+from harness.errors import LoadError, StackError
 from harness.plan import Plan
 from harness.record import merge_measurements
 from harness.stack.base import Endpoints
@@ -112,8 +112,16 @@ class LocustDriver:
         return [self.load.records_path] + [self.load.probe_records_path(t) for t in self.load.probe_tiers()]
 
     def stop(self) -> None:
+        """Stop every load process; one leaves the list only once stopped (see LocalStack.down)."""
+        failures = []
         while self._processes:
-            self._processes.pop().stop(timeout_s=15)
+            try:
+                self._processes[-1].stop(timeout_s=15)
+            except StackError as exc:
+                failures.append(str(exc))
+            self._processes.pop()
+        if failures:
+            raise LoadError("; ".join(failures))
 
 
 def _wait_ready(process: ManagedProcess, ready: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, SpecError
 from harness.interrupts import Interrupted, InterruptGuard, interrupt_guard
 from harness.journal import Journal
 from harness.load import LocustDriver
@@ -84,6 +84,10 @@ def run_experiment(experiment: Experiment, options: RunOptions, observer: RunObs
             status, reason = RunStatus.INTERRUPTED, str(exc)
         except HarnessError as exc:
             status, reason, error = RunStatus.FAILED, str(exc), exc
+        except Exception as exc:  # noqa: BLE001 - a bug still ends the run cleanly and on record
+            error = HarnessError(f"internal error: {type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            status, reason = RunStatus.FAILED, str(error)
         finally:
             with guard.shielded():
                 if guard.received and status == RunStatus.COMPLETED:
@@ -96,6 +100,13 @@ def run_experiment(experiment: Experiment, options: RunOptions, observer: RunObs
 
 
 def _create_run_folder(results_dir: Path, name: str) -> tuple[Path, str]:
+    try:
+        return _new_run_folder(results_dir, name)
+    except OSError as exc:
+        raise SpecError(f"--results-dir {results_dir}: cannot create a run folder there ({exc.strerror})") from exc
+
+
+def _new_run_folder(results_dir: Path, name: str) -> tuple[Path, str]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_id = f"{stamp}-{name}"
     folder = results_dir / run_id
@@ -121,10 +132,12 @@ def _remove_leftovers(ctx: RunContext) -> None:
 
 
 def _run_stack(ctx: RunContext) -> None:
+    """Each teardown is registered before its start, so a signal mid-start still reaches it."""
     cleanup = ExitStack()
     try:
         stack = make_stack(ctx.options.backend, ctx.folder, ctx.run_id, ctx.options.offline)
-        endpoints = cleanup.enter_context(stack)
+        cleanup.callback(stack.down)
+        endpoints = stack.__enter__()
         ctx.journal.append("stack-up", backend=ctx.options.backend, endpoints=endpoints, notes=endpoints.notes,
                            versions=endpoints.versions)
         for note in endpoints.notes:
@@ -132,7 +145,9 @@ def _run_stack(ctx: RunContext) -> None:
         client = cleanup.enter_context(ToxiproxyClient(endpoints.toxiproxy_api))
         applier = ToxicApplier(client)
         cleanup.callback(_clear_toxics, ctx, applier)
-        driver = cleanup.enter_context(LocustDriver(ctx.plan, endpoints, ctx.folder / "load", ctx.run_id))
+        driver = LocustDriver(ctx.plan, endpoints, ctx.folder / "load", ctx.run_id)
+        cleanup.callback(driver.stop)
+        driver.start()
         _run_steps(ctx, driver, applier)
     finally:
         with ctx.guard.shielded():

@@ -28,6 +28,7 @@ from toxics.fault import Fault
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 SLO_DEFAULTS_FILE = "slos.yaml"
+MIN_STEP_S = 2.0
 
 PERCENTILE_KEYS = {"p50_ms": 50.0, "p90_ms": 90.0, "p95_ms": 95.0, "p99_ms": 99.0, "p999_ms": 99.9}
 
@@ -116,9 +117,10 @@ class Experiment(_Strict):
 
     def with_step_seconds(self, step_s: float) -> Experiment:
         """Shorten (or lengthen) every step, keeping a quarter of it at most for settling."""
-        if step_s <= 0:
-            raise SpecError(f"--step-seconds must be positive, got {step_s:g}")
-        settle_s = min(self.ramp.settle_s, max(1.0, step_s / 4)) if step_s > 1 else 0.0
+        if step_s < MIN_STEP_S:
+            raise SpecError(f"--step-seconds must be at least {MIN_STEP_S:g} (1 s to settle, 1 s to measure), "
+                            f"got {step_s:g}")
+        settle_s = min(self.ramp.settle_s, max(1.0, step_s / 4))
         ramp = self.ramp.model_copy(update={"step_s": float(step_s), "settle_s": settle_s})
         return self.model_copy(update={"ramp": ramp})
 

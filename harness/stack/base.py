@@ -83,8 +83,12 @@ class ManagedStack(ABC):
     def __enter__(self) -> Endpoints:
         try:
             return self._up()
-        except BaseException:
-            self.down()
+        except BaseException as exc:
+            # The start-up failure is the news; a teardown failure is a footnote.
+            try:
+                self.down()
+            except Exception as teardown:  # noqa: BLE001
+                exc.add_note(f"and then tearing down failed too: {teardown}")
             raise
 
     def __exit__(

@@ -144,14 +144,17 @@ class DockerStack(ManagedStack):
             return tag
         image = service.image or ""
         try:
-            self._client.images.get(image)
-        except docker.errors.ImageNotFound:
+            with docker_errors(f"looking for image {image}"):
+                self._client.images.get(image)
+        except StackError as exc:
+            if not isinstance(exc.__cause__, docker.errors.ImageNotFound):
+                raise
             try:
                 self._client.images.pull(image)
-            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            except (docker.errors.DockerException, requests.exceptions.RequestException) as pull_error:
                 raise StackError(
-                    f"{service.name}: image {image} is not here and could not be pulled ({exc}); "
-                    "without a registry use --offline (compose/offline.yaml)") from exc
+                    f"{service.name}: image {image} is not here and could not be pulled ({pull_error}); "
+                    "without a registry use --offline (compose/offline.yaml)") from pull_error
         return image
 
     def _start(self, service: Service) -> None:
@@ -280,25 +283,38 @@ class DockerStack(ManagedStack):
             except (docker.errors.DockerException, requests.exceptions.RequestException):
                 pass
         self._containers.clear()
-        remove_run(self._client, self.run_id)
-        self._client.close()
-        self._client = None
+        client, self._client = self._client, None
+        try:
+            remove_run(client, self.run_id)
+        finally:
+            client.close()
 
 
 def remove_run(client: docker.DockerClient, run_id: str) -> list[str]:
-    """Remove every container, network and volume labelled with ``run_id``; say what."""
-    removed = []
+    """Remove every container, network and volume labelled with ``run_id``; say what.
+
+    Each object on its own: one that refuses does not spare the rest, and the
+    refusals are reported together at the end.
+    """
+    removed, failures = [], []
     selector = {"label": f"{RUN_LABEL}={run_id}"}
-    with docker_errors(f"removing run {run_id}"):
-        for container in client.containers.list(all=True, filters=selector):
-            container.remove(force=True, v=True)
-            removed.append(f"container {container.name}")
-        for network in client.networks.list(filters=selector):
-            network.remove()
-            removed.append(f"network {network.name}")
-        for volume in client.volumes.list(filters=selector):
-            volume.remove(force=True)
-            removed.append(f"volume {volume.name}")
+    kinds = (
+        ("container", lambda: client.containers.list(all=True, filters=selector), lambda c: c.remove(force=True, v=True)),
+        ("network", lambda: client.networks.list(filters=selector), lambda n: n.remove()),
+        ("volume", lambda: client.volumes.list(filters=selector), lambda v: v.remove(force=True)),
+    )
+    for kind, listing, remove in kinds:
+        with docker_errors(f"listing the {kind}s of run {run_id}"):
+            found = listing()
+        for item in found:
+            try:
+                with docker_errors(f"removing {kind} {item.name}"):
+                    remove(item)
+                removed.append(f"{kind} {item.name}")
+            except StackError as exc:
+                failures.append(str(exc))
+    if failures:
+        raise StackError("; ".join(failures))
     return removed
 
 

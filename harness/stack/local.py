@@ -11,6 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from harness.errors import StackError
 from harness.stack import binaries, services
 from harness.stack.base import Address, Endpoints, LinkEndpoint, ManagedStack
 from harness.stack.ports import LOOPBACK, free_port
@@ -34,11 +35,25 @@ class LocalStack(ManagedStack):
         self._started: list[Service] = []
 
     def down(self) -> None:
+        """Stop every service, newest first; one that will not stop does not spare the others.
+
+        A service leaves the list only once stopped, so a teardown cut short
+        (a signal) is finished by the next call. The stores' data goes too:
+        the run folder keeps logs and results, not a copy of a million events.
+        """
+        failures = []
         while self._started:
-            service = self._started.pop()
-            service.process.stop()
+            service = self._started[-1]
+            try:
+                service.process.stop()
+            except StackError as exc:
+                failures.append(str(exc))
             if service.scratch is not None:
                 shutil.rmtree(service.scratch, ignore_errors=True)
+            self._started.pop()
+        shutil.rmtree(self.folder / "data", ignore_errors=True)
+        if failures:
+            raise StackError("; ".join(failures))
 
     def _start(self, service: Service) -> Service:
         self._started.append(service)
@@ -52,10 +67,10 @@ class LocalStack(ManagedStack):
         clickhouse = self._start(services.clickhouse(self.folder, self.run_id))
         for service in (toxiproxy, redis, postgres, clickhouse):
             wait_ready(service.name, service.check, service.ready_timeout_s, service.process)
-        services.create_database(postgres.address[1], postgres.process.log_path)
+        services.create_database(postgres.address[1], postgres.process.log_path, self.run_id)
 
         direct = _store_env(redis.address, postgres.address, clickhouse.address)
-        services.seed(direct, self.folder / "logs" / "seed.log", self.python)
+        services.seed(direct, self.folder / "logs" / "seed.log", self.python, self.run_id)
 
         api = f"http://{LOOPBACK}:{toxiproxy.address[1]}"
         links = {

@@ -23,6 +23,11 @@ RUN_LABEL = "FLOWFORGE_HARNESS_RUN"
 OWNER_LABEL = "FLOWFORGE_HARNESS_OWNER"
 
 
+def run_labels(run_id: str) -> dict[str, str]:
+    """The environment variables that mark a process as this run's, owned by this harness."""
+    return {RUN_LABEL: run_id, OWNER_LABEL: str(os.getpid())}
+
+
 @dataclass
 class ManagedProcess:
     name: str
@@ -36,7 +41,7 @@ class ManagedProcess:
     _popen: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
-        env = {**os.environ, **self.env, RUN_LABEL: self.run_id, OWNER_LABEL: str(os.getpid())}
+        env = {**os.environ, **self.env, **run_labels(self.run_id)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         try:

@@ -17,7 +17,7 @@ from pathlib import Path
 from harness.errors import StackError
 from harness.stack import binaries
 from harness.stack.ports import LOOPBACK, free_port
-from harness.stack.process import ManagedProcess
+from harness.stack.process import ManagedProcess, run_labels, tail_file
 from harness.stack.readiness import Check, HttpCheck, TcpCheck
 
 REFERENCE_DIR = binaries.REPO_ROOT / "compose" / "reference"
@@ -63,9 +63,15 @@ def postgres(folder: Path, run_id: str) -> Service:
     bin_dir = binaries.postgres_bin_dir()
     as_user = _unprivileged_prefix()
     data = _postgres_data_dir(folder, as_user)
+    scratch = None if data.is_relative_to(folder) else data.parent
     log = folder / "logs" / "materialize-postgres.log"
-    _run_once(as_user + [str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER,
-                         "--auth=trust", "--no-sync", "-E", "UTF8"], log, "initdb")
+    try:
+        _run_once(as_user + [str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER,
+                             "--auth=trust", "--no-sync", "-E", "UTF8"], log, "initdb", run_id=run_id)
+    except BaseException:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     port = free_port()
     argv = as_user + [
         str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
@@ -73,13 +79,13 @@ def postgres(folder: Path, run_id: str) -> Service:
         "-c", "fsync=off", "-c", "max_connections=200",
     ]
     process = ManagedProcess("materialize (postgresql)", argv, log, run_id, stop_signal=signal.SIGINT)
-    scratch = None if data.is_relative_to(folder) else data.parent
     return Service("materialize", process, TcpCheck(LOOPBACK, port), 30, (LOOPBACK, port), scratch)
 
 
-def create_database(port: int, log: Path) -> None:
+def create_database(port: int, log: Path, run_id: str) -> None:
     createdb = binaries.postgres_bin_dir() / "createdb"
-    _run_once([str(createdb), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, DB_NAME], log, "createdb")
+    _run_once([str(createdb), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, DB_NAME], log, "createdb",
+              run_id=run_id)
 
 
 CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
@@ -128,23 +134,23 @@ def reference_backend(folder: Path, run_id: str, store_env: dict[str, str], pyth
     return Service("backend", process, check, 60, (LOOPBACK, port))
 
 
-def seed(store_env: dict[str, str], log: Path, python: str) -> None:
+def seed(store_env: dict[str, str], log: Path, python: str, run_id: str | None = None) -> None:
     env = {**store_env, "PYTHONPATH": str(REFERENCE_DIR)}
-    _run_once([python, "-m", "flowforge_ref.seed"], log, "seed", env=env, timeout_s=300)
+    _run_once([python, "-m", "flowforge_ref.seed"], log, "seed", env=env, timeout_s=300, run_id=run_id)
 
 
 def _run_once(argv: list[str], log: Path, what: str, env: dict[str, str] | None = None,
-              timeout_s: float = 120) -> None:
+              timeout_s: float = 120, run_id: str | None = None) -> None:
+    """A short-lived step (initdb, createdb, seed), labelled like the run's services."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    labels = run_labels(run_id) if run_id else {}
     with open(log, "ab") as handle:
         try:
             result = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout_s,
-                                    env={**os.environ, **(env or {})}, check=False)
+                                    env={**os.environ, **(env or {}), **labels}, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise StackError(f"{what} failed: {exc}") from exc
     if result.returncode != 0:
-        from harness.stack.process import tail_file
-
         raise StackError(f"{what} exited with code {result.returncode}\nlast lines of {log}:\n{tail_file(log)}")
 
 

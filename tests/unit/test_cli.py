@@ -129,8 +129,8 @@ def test_plan_as_written(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["plan", "baseline", "--step-seconds", "0"], "error: --step-seconds must be positive, got 0"),
-        (["plan", "baseline", "--step-seconds", "-3"], "error: --step-seconds must be positive, got -3"),
+        (["plan", "baseline", "--step-seconds", "0"], "error: --step-seconds must be at least 2 (1 s to settle, 1 s to measure), got 0"),
+        (["plan", "baseline", "--step-seconds", "-3"], "error: --step-seconds must be at least 2 (1 s to settle, 1 s to measure), got -3"),
         (["plan", "no-such-experiment"], "error: no experiment named 'no-such-experiment'"),
         (["plan", "baseline", "--step-seconds", "soon"], "'soon' is not a valid float"),
     ],
@@ -151,7 +151,7 @@ def test_plan_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[s
         ("no-such-experiment", [], "error: no experiment named 'no-such-experiment'"),
         ("missing.yaml", [], "error: experiment file missing.yaml does not exist"),
         (str(FIXTURES / "bad-ramp.yaml"), [], "ramp.settle_s: settle_s (10) must be shorter than step_s (10)"),
-        ("baseline", ["--step-seconds", "0"], "error: --step-seconds must be positive, got 0"),
+        ("baseline", ["--step-seconds", "0"], "error: --step-seconds must be at least 2 (1 s to settle, 1 s to measure), got 0"),
     ],
 )
 def test_run_with_bad_input_exits_2_and_creates_nothing(

@@ -352,7 +352,7 @@ def _experiment(settle_s: float = 10.0) -> Experiment:
 
 @pytest.mark.parametrize(
     ("step_s", "settle_s"),
-    [(8, 2.0), (8.0, 2.0), (2, 1.0), (1, 0.0), (0.5, 0.0), (20, 5.0), (120, 10.0)],
+    [(8, 2.0), (8.0, 2.0), (2, 1.0), (3, 1.0), (20, 5.0), (120, 10.0)],
 )
 def test_with_step_seconds(step_s: float, settle_s: float) -> None:
     shorter = _experiment().with_step_seconds(step_s)
@@ -371,11 +371,12 @@ def test_with_step_seconds_leaves_the_original_alone() -> None:
     assert (original.ramp.step_s, original.ramp.settle_s) == (60.0, 10.0)
 
 
-@pytest.mark.parametrize(("value", "shown"), [(0, "0"), (-5, "-5"), (-0.5, "-0.5")])
-def test_with_step_seconds_rejects_non_positive(value: float, shown: str) -> None:
+@pytest.mark.parametrize(("value", "shown"), [(1.9, "1.9"), (1, "1"), (0, "0"), (-5, "-5"), (-0.5, "-0.5")])
+def test_with_step_seconds_rejects_steps_too_short_to_settle_and_measure(value: float, shown: str) -> None:
     with pytest.raises(SpecError) as caught:
         _experiment().with_step_seconds(value)
-    assert caught.value.problems == [f"--step-seconds must be positive, got {shown}"]
+    assert caught.value.problems == [
+        f"--step-seconds must be at least 2 (1 s to settle, 1 s to measure), got {shown}"]
 
 
 # --- the fixture files the CLI tests use ------------------------------------------------------
