@@ -90,11 +90,11 @@ class LocustDriver:
         deadline = time.monotonic() + timeout_s
         while True:
             lines = [_line_for(path, index) for path in paths]
-            if all(line is not None for line in lines):
-                return merge_measurements([line for line in lines if line is not None])
+            found = [line for line in lines if line is not None]
+            if len(found) == len(paths) or (found and time.monotonic() >= deadline):
+                return {**merge_measurements(found), "expected_sources": len(paths)}
             if time.monotonic() >= deadline:
-                found = [line for line in lines if line is not None]
-                return merge_measurements(found) if found else None
+                return None
             self.check_alive()
             time.sleep(0.1)
 

@@ -27,7 +27,8 @@ class ToxicView(BaseModel):
 
 class StepRecord(BaseModel):
     index: int
-    users: int
+    users: int  # as planned
+    users_running: int | None = None  # as Locust counted them when the window closed
     toxics: list[ToxicView]
     window: tuple[float, float] | None
     tiers: dict[str, TierResult]
@@ -52,10 +53,17 @@ def merge_measurements(lines: list[dict[str, Any]]) -> dict[str, Any]:
                 into["error_kinds"][kind] = into["error_kinds"].get(kind, 0) + count
     cpus = [line["generator_cpu_percent"] for line in lines if line.get("generator_cpu_percent") is not None]
     windows = [line["window"] for line in lines if line.get("window")]
+    users = [line["users"] for line in lines if line.get("users")]
+    late: dict[str, int] = {}
+    for line in lines:
+        for index, count in (line.get("late") or {}).items():
+            late[index] = late.get(index, 0) + int(count)
     return {
         "index": lines[0]["index"],
         "window": windows[0] if windows else None,
         "generator_cpu_percent": max(cpus) if cpus else None,
+        "users": max(users) if users else None,  # only Locust runs users; probes report none
+        "late": late,
         "tiers": tiers,
         "sources": len(lines),
     }
@@ -95,6 +103,8 @@ def build_record(step: Step, measured: dict[str, Any] | None, slos: dict[str, Ti
     cpu = (measured or {}).get("generator_cpu_percent")
     if measured is None:
         flags.append("no measurements arrived from the load generator")
+    else:
+        flags += _completeness_flags(step, measured)
     if cpu is not None and cpu > CPU_FLAG_PERCENT:
         flags.append(f"load generator CPU {cpu:.0f}% > {CPU_FLAG_PERCENT:.0f}%: latencies may include its own delay")
     for tier, slo in slos.items():
@@ -105,6 +115,7 @@ def build_record(step: Step, measured: dict[str, Any] | None, slos: dict[str, Ti
     return StepRecord(
         index=step.index,
         users=step.users,
+        users_running=(measured or {}).get("users"),
         toxics=[ToxicView(link=t.link, type=t.type, stream=t.stream, toxicity=t.toxicity,
                           attributes=dict(t.attributes)) for t in step.toxics],
         window=tuple(window) if window else None,
@@ -116,3 +127,20 @@ def build_record(step: Step, measured: dict[str, Any] | None, slos: dict[str, Ti
         error_kinds=error_kinds,
         histograms=histograms,
     )
+
+
+def _completeness_flags(step: Step, measured: dict[str, Any]) -> list[str]:
+    """What the measurement of a step is missing: processes, users, late replies of the step before."""
+    flags = []
+    expected = measured.get("expected_sources")
+    if expected is not None and measured.get("sources", expected) < expected:
+        flags.append(f"measurements from only {measured['sources']} of {expected} load processes arrived")
+    running = measured.get("users")
+    if running is not None and running < step.users:
+        flags.append(f"only {running} of {step.users} users were running when the window closed "
+                     "(the ramp had not reached the step's load)")
+    late = int((measured.get("late") or {}).get(str(step.index - 1), 0))
+    if late:
+        flags.append(f"{late} replies of step {step.index - 1} came back after its record was written "
+                     "(slower than the flush grace) and are missing from it")
+    return flags

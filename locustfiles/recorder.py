@@ -51,6 +51,7 @@ class StepRecorder:
         self._cpu_started: set[int] = set()
         self._users: dict[int, int] = {}
         self.late_samples = 0
+        self._late: Counter[int] = Counter()  # per step: samples that came after its line was written
         self._process = psutil.Process()
         # Probe threads report while the main thread flushes.
         self._lock = threading.Lock()
@@ -75,6 +76,7 @@ class StepRecorder:
         with self._lock:
             if step.index in self._flushed:
                 self.late_samples += 1
+                self._late[step.index] += 1
             elif exception is not None:
                 self._errors[key][name] += 1
             else:
@@ -131,6 +133,8 @@ class StepRecorder:
             "users": self._users.get(index),
             "generator_cpu_percent": self._cpu.get(index),
             "tiers": tiers,
+            # Cumulative, so each line also tells how many replies missed earlier lines.
+            "late": {str(step_index): count for step_index, count in self._late.items()},
         }
 
     def _write_live(self) -> None:

@@ -10,6 +10,8 @@ import gevent
 import websocket
 from locust import FastHttpUser, User, between, constant, task
 
+from locustfiles.sequence import SequenceTracker
+
 WIDGETS = 100
 DASHBOARDS = 10
 
@@ -51,7 +53,7 @@ class DashboardViewer(User):
     def on_start(self) -> None:
         self._socket: websocket.WebSocket | None = None
         self._receiver: gevent.Greenlet | None = None
-        self._last_seq = 0
+        self._sequence = SequenceTracker()
         self._connect()
 
     def on_stop(self) -> None:
@@ -75,7 +77,7 @@ class DashboardViewer(User):
         except (OSError, websocket.WebSocketException) as exc:
             self._fire("connect", (time.time() - started) * 1000, 0, exc, started)
             return
-        self._last_seq = 0
+        self._sequence = SequenceTracker()  # seq restarts with every connection
         self._receiver = gevent.spawn(self._receive, self._socket)
 
     def _receive(self, sock: websocket.WebSocket) -> None:
@@ -83,11 +85,11 @@ class DashboardViewer(User):
             try:
                 frame = sock.recv()
             except (OSError, websocket.WebSocketException) as exc:
-                self._fire("disconnected", 0, 0, exc, time.time())
+                self._disconnected(exc)
                 return
             received = time.time()
             if not frame:  # websocket-client returns an empty frame once the peer closed
-                self._fire("disconnected", 0, 0, DeliveryGap("closed by the server"), received)
+                self._disconnected(DeliveryGap("closed by the server"))
                 return
             try:
                 message = json.loads(frame)
@@ -99,13 +101,14 @@ class DashboardViewer(User):
             self._fire("delivery", (received - sent_at) * 1000, len(frame), None, sent_at)
 
     def _check_sequence(self, seq: int, received: float) -> None:
-        expected = self._last_seq + 1
-        if seq > expected:
-            for _ in range(seq - expected):
-                self._fire("lost", 0, 0, DeliveryGap(f"seq {expected}..{seq - 1} never arrived"), received)
-        elif seq < expected:
-            self._fire("duplicate", 0, 0, DeliveryGap(f"seq {seq} after {self._last_seq}"), received)
-        self._last_seq = max(self._last_seq, seq)
+        for defect in self._sequence.observe(seq):
+            self._fire(defect, 0, 0, DeliveryGap(f"{defect} around seq {seq}"), received)
+
+    def _disconnected(self, cause: BaseException) -> None:
+        now = time.time()
+        self._fire("disconnected", 0, 0, cause, now)
+        for defect in self._sequence.close():
+            self._fire(defect, 0, 0, DeliveryGap("never arrived before the connection ended"), now)
 
     def _fire(self, name: str, response_time: float, length: int, exception: BaseException | None,
               start_time: float) -> None:

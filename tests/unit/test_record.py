@@ -8,7 +8,7 @@ import pytest
 
 from harness.histogram import encode, new_histogram, record_ms
 from harness.plan import Step, build_plan
-from harness.record import StepRecord, ToxicView, build_record
+from harness.record import StepRecord, ToxicView, build_record, merge_measurements
 from harness.slo import Verdict
 from harness.spec import Experiment, TierSlo
 
@@ -135,3 +135,25 @@ def test_record_round_trips_through_json() -> None:
     record = build_record(_step(), _line({"redis": {"hdr": _hdr([0.4] * 600), "errors": 1,
                                                    "error_kinds": {"probe": 1}}}), SLOS)
     assert StepRecord.model_validate_json(record.model_dump_json()) == record
+
+
+def test_merging_lines_of_several_processes() -> None:
+    locust = {**_line({"http": {"hdr": _hdr([5.0] * 100), "errors": 1}}), "users": 10, "late": {"1": 2}}
+    probe = {**_line({"redis": {"hdr": _hdr([0.3] * 600), "errors": 0},
+                      "http": {"hdr": _hdr([7.0] * 50), "errors": 2}}, cpu=3.0), "users": None, "late": {"1": 1}}
+    merged = merge_measurements([locust, probe])
+    record = build_record(_step(), {**merged, "expected_sources": 2}, SLOS)
+    assert record.tiers["http"].count == 150 and record.tiers["http"].errors == 3
+    assert record.tiers["redis"].count == 600
+    assert record.users_running == 10
+    assert record.generator_cpu_percent == 20.0
+    assert record.flags == ["3 replies of step 1 came back after its record was written "
+                            "(slower than the flush grace) and are missing from it"]
+
+
+def test_a_missing_process_and_a_ramp_behind_plan_are_flagged() -> None:
+    line = {**_line({"http": {"hdr": _hdr([5.0] * 100), "errors": 0}}), "users": 7}
+    record = build_record(_step(), {**merge_measurements([line]), "expected_sources": 4}, SLOS)
+    assert "measurements from only 1 of 4 load processes arrived" in record.flags
+    assert f"only 7 of {_step().users} users were running when the window closed " \
+           "(the ramp had not reached the step's load)" in record.flags
