@@ -59,7 +59,13 @@ def load_project(files: list[Path], env: Mapping[str, str] | None = None) -> Pro
         for key in data:
             if key not in TOP_LEVEL_KEYS and not str(key).startswith("x-"):
                 problems.append(f"{path}: {key}: not supported by the docker backend")
-        extensions.update({k: v for k, v in data.items() if str(k).startswith("x-")})
+        for key, value in data.items():
+            if str(key).startswith("x-"):
+                # Mappings merge key by key (an override adds notes without
+                # repeating the base's settings); anything else is replaced.
+                known = extensions.get(key)
+                both = isinstance(known, dict) and isinstance(value, dict)
+                extensions[key] = {**known, **value} if both else value
         for name, raw in (data.get("services") or {}).items():
             if not isinstance(raw, dict):
                 problems.append(f"{path}: services.{name}: must be a mapping")
