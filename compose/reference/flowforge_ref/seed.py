@@ -31,9 +31,11 @@ SEED_TIMEOUT_S = 120.0
 WIDGET_KINDS = ("line", "bar", "gauge", "table", "stat")
 WIDGETS_PER_DASHBOARD = 6
 
+# No PRIMARY KEY: Materialize's CREATE TABLE takes column types, NOT NULL and
+# DEFAULT only; a hundred rows need no index on the PostgreSQL stand-in either.
 _WIDGET_LIVE_DDL = """
 CREATE TABLE IF NOT EXISTS widget_live (
-    widget_id int PRIMARY KEY,
+    widget_id int NOT NULL,
     value double precision NOT NULL,
     updated_at timestamptz NOT NULL
 )
