@@ -9,11 +9,13 @@ lines; the driver merges them (histograms add up exactly).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.errors import LoadError, StackError
 from harness.plan import Plan
@@ -29,13 +31,26 @@ READY_TIMEOUT_S = 60.0
 
 
 def targets_of(endpoints: Endpoints) -> Targets:
-    return Targets(
+    """Where load goes: the stack's own addresses, which every backend publishes on loopback only."""
+    targets = Targets(
         backend=endpoints.backend,
         websocket_url=endpoints.websocket_url,
         redis_url=endpoints.redis_url,
         materialize_dsn=endpoints.materialize_dsn,
         clickhouse_url=endpoints.clickhouse_url,
     )
+    for name, url in targets.model_dump().items():
+        host = urlsplit(url).hostname if url else None
+        if host is not None and not _loopback(host):
+            raise LoadError(f"refusing to send load to {name} at {host}: not an address of this run's stack")
+    return targets
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class LocustDriver:
