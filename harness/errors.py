@@ -6,12 +6,18 @@
     ├── ToxicsError              Toxiproxy refused, failed or timed out (exit 3)
     └── LoadError                Locust did not start or died (exit 3)
 
-Library errors are translated into these where the library is imported; only
-``harness.cli`` turns them into a message and an exit code. A breached SLO is
-a result, never an exception.
+Library errors are translated into these where the library is imported, and
+the Toxiproxy package's own errors (``toxics.errors``) at the engine's calls
+into it (``toxiproxy_errors``); only ``harness.cli`` turns them into a message
+and an exit code. A breached SLO is a result, never an exception.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from toxics.errors import ToxiproxyError
 
 
 class HarnessError(Exception):
@@ -48,3 +54,12 @@ class ToxicsError(HarnessError):
 
 class LoadError(HarnessError):
     """The load generator (Locust) failed to start or died during the run."""
+
+
+@contextmanager
+def toxiproxy_errors() -> Iterator[None]:
+    """The engine's side of the toxics/ boundary: ToxiproxyError becomes ToxicsError."""
+    try:
+        yield
+    except ToxiproxyError as exc:
+        raise ToxicsError(str(exc)) from exc

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from harness.errors import SpecError
 from harness.spec import Experiment
+from toxics.errors import FaultPlanError
 from toxics.schedule import ToxicState, toxics_for_step
 
 MAX_FLUSH_GRACE_S = 3.0
@@ -65,7 +67,7 @@ def build_plan(experiment: Experiment) -> Plan:
                 window_start_s=start_s + ramp.settle_s,
                 end_s=end_s,
                 flush_s=end_s + grace_s,
-                toxics=toxics_for_step(experiment.faults, position),
+                toxics=_toxics(experiment, position),
             )
         )
     return Plan(experiment=experiment.name, steps=steps)
@@ -85,3 +87,10 @@ def step_for_sample(plan: Plan, elapsed_s: float) -> Step | None:
         if step.window_start_s <= elapsed_s < step.end_s:
             return step
     return None
+
+
+def _toxics(experiment: Experiment, position: int) -> list[ToxicState]:
+    try:
+        return toxics_for_step(experiment.faults, position)
+    except FaultPlanError as exc:
+        raise SpecError(str(exc)) from exc

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.errors import ToxicsError
 from toxics.client import ToxiproxyClient
+from toxics.errors import ToxiproxyError
 from toxics.links import LINKS, OUR_PREFIX
 from toxics.schedule import Change, ChangeKind, ToxicState, plan_changes
 
@@ -30,7 +30,7 @@ class ToxicApplier:
         """Make our toxics equal ``desired``: adds and in-place updates first, then removes.
 
         Memory is updated after each successful call, so if one fails (raising
-        ToxicsError) ``active()`` still tells what is on the server.
+        ToxiproxyError) ``active()`` still tells what is on the server.
         """
         changes = plan_changes(self.active(), desired)
         for change in changes:
@@ -57,7 +57,7 @@ class ToxicApplier:
         failed = False
         try:
             proxies = self._client.proxies()
-        except ToxicsError:
+        except ToxiproxyError:
             proxies, failed = {}, True
         for proxy in proxies.values():
             for toxic in proxy.toxics:
@@ -65,14 +65,14 @@ class ToxicApplier:
                     continue
                 try:
                     self._client.remove_toxic(proxy.name, toxic.name)
-                except ToxicsError:
+                except ToxiproxyError:
                     failed = True
                 removed.append(toxic.name)
             # Only link proxies: a disabled proxy of ours is a "link down" left on.
             if not proxy.enabled and proxy.name in LINKS:
                 try:
                     self._client.set_enabled(proxy.name, True)
-                except ToxicsError:
+                except ToxiproxyError:
                     failed = True
         if failed:
             self._client.reset()

@@ -19,3 +19,6 @@ class Bandwidth(ToxicModel):
 
     def attributes(self) -> dict[str, int]:
         return {"rate": self.rate_kbps}
+
+    def describe(self) -> str:
+        return f"bandwidth {self.rate_kbps} KB/s per connection"

@@ -2,7 +2,7 @@
 
 Why our own: toxiproxy-python has no timeouts, no toxic update and lets
 500/503 answers pass. Here every call has a timeout, every non-2xx answer and
-every httpx error becomes a ToxicsError naming the method, the URL and what
+every httpx error becomes a ToxiproxyError naming the method, the URL and what
 happened, and answers are parsed into small models.
 """
 
@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from harness.errors import ToxicsError
+from toxics.errors import ToxiproxyError
 from toxics.schedule import ToxicState
 
 
@@ -103,7 +103,7 @@ class ToxiproxyClient:
             return self._parse(Proxy, answer, "POST /proxies")
         existing = self.proxy(name)
         if existing.upstream != upstream or not _same_listen(listen, existing.listen):
-            raise ToxicsError(
+            raise ToxiproxyError(
                 f"Toxiproxy at {self.api_url} already has a proxy {name!r} with listen "
                 f"{existing.listen} and upstream {existing.upstream}, not listen {listen} and "
                 f"upstream {upstream}; delete it or reset the Toxiproxy server"
@@ -149,12 +149,12 @@ class ToxiproxyClient:
     def _call(
         self, method: str, path: str, *, json: Any = None, accept: tuple[int, ...] = ()
     ) -> httpx.Response:
-        """Send one request; any non-2xx status not in ``accept`` raises ToxicsError."""
+        """Send one request; any non-2xx status not in ``accept`` raises ToxiproxyError."""
         url = self.api_url + path
         with _translated(method, url, self.timeout_s):
             answer = self._http.request(method, path, json=json)
         if not answer.is_success and answer.status_code not in accept:
-            raise ToxicsError(
+            raise ToxiproxyError(
                 f"Toxiproxy {method} {url} answered {answer.status_code}: {answer.text.strip()}"
             )
         return answer
@@ -164,7 +164,7 @@ class ToxiproxyClient:
         try:
             return adapter.validate_json(answer.content)
         except ValidationError as exc:
-            raise ToxicsError(
+            raise ToxiproxyError(
                 f"Toxiproxy {what} at {self.api_url} gave an unexpected answer "
                 f"({exc.error_count()} problems): {answer.text[:300]}"
             ) from exc
@@ -172,17 +172,17 @@ class ToxiproxyClient:
 
 @contextmanager
 def _translated(method: str, url: str, timeout_s: float) -> Iterator[None]:
-    """Turn httpx's errors into ToxicsError naming the call and what happened."""
+    """Turn httpx's errors into ToxiproxyError naming the call and what happened."""
     try:
         yield
     except httpx.TimeoutException as exc:
-        raise ToxicsError(
+        raise ToxiproxyError(
             f"Toxiproxy {method} {url} timed out after {timeout_s:g} s ({type(exc).__name__})"
         ) from exc
     except httpx.HTTPError as exc:
-        raise ToxicsError(f"Toxiproxy {method} {url} failed: {type(exc).__name__}: {exc}") from exc
+        raise ToxiproxyError(f"Toxiproxy {method} {url} failed: {type(exc).__name__}: {exc}") from exc
     except httpx.InvalidURL as exc:
-        raise ToxicsError(f"Toxiproxy {method} {url}: invalid URL: {exc}") from exc
+        raise ToxiproxyError(f"Toxiproxy {method} {url}: invalid URL: {exc}") from exc
 
 
 def _check_loopback(api_url: str, allow_remote: bool) -> None:
@@ -190,7 +190,7 @@ def _check_loopback(api_url: str, allow_remote: bool) -> None:
     # talk to one on this machine (see DESIGN: every listener binds 127.0.0.1).
     parts = urlsplit(api_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ToxicsError(f"Toxiproxy API URL {api_url!r} is not an http(s) URL with a host")
+        raise ToxiproxyError(f"Toxiproxy API URL {api_url!r} is not an http(s) URL with a host")
     if allow_remote or parts.hostname == "localhost":
         return
     try:
@@ -198,7 +198,7 @@ def _check_loopback(api_url: str, allow_remote: bool) -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        raise ToxicsError(
+        raise ToxiproxyError(
             f"Toxiproxy API URL {api_url!r} is not on the loopback interface; "
             "pass allow_remote=True to use a remote Toxiproxy"
         )

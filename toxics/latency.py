@@ -19,3 +19,7 @@ class Latency(ToxicModel):
 
     def attributes(self) -> dict[str, int]:
         return {"latency": self.latency_ms, "jitter": self.jitter_ms}
+
+    def describe(self) -> str:
+        jitter = f" ±{self.jitter_ms} ms" if self.jitter_ms else ""
+        return f"latency {self.latency_ms} ms{jitter}"

@@ -24,3 +24,7 @@ class ToxicModel(BaseModel, ABC):
     @abstractmethod
     def attributes(self) -> dict[str, int]:
         """The Toxiproxy ``attributes`` object for this level."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """This level in words with units, e.g. ``latency 200 ms ±10 ms``."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from harness.errors import SpecError
+from toxics.errors import FaultPlanError
 from toxics.fault import Fault
 from toxics.links import Link, Stream, toxic_name
 
@@ -25,6 +25,8 @@ class ToxicState:
     stream: Stream
     toxicity: float
     attributes: dict[str, int] = field(default_factory=dict)
+    # The level in words with units (the catalogue model's describe()); derived, so not compared.
+    level: str = field(default="", compare=False)
 
     @property
     def name(self) -> str:
@@ -34,6 +36,19 @@ class ToxicState:
     def proxy(self) -> str:
         """The proxy carrying this toxic: one proxy per link, named after it."""
         return Link(self.link).value
+
+    def describe(self) -> str:
+        """The one description of a toxic, used by plan, console, summary and report alike."""
+        return describe_toxic(Link(self.link).value, self.type, self.stream, self.toxicity, self.attributes,
+                              self.level)
+
+
+def describe_toxic(link: str, type: str, stream: str, toxicity: float, attributes: dict[str, int],
+                   level: str = "") -> str:
+    """``clickhouse latency 200 ms ±10 ms downstream, 50 % of connections``."""
+    what = level or f"{type} ({', '.join(f'{k}={v}' for k, v in attributes.items())})"
+    share = "" if toxicity >= 1.0 else f", {toxicity:.0%} of connections"
+    return f"{link} {what} {stream}{share}"
 
 
 class ChangeKind(StrEnum):
@@ -57,13 +72,13 @@ class Change:
 def toxics_for_step(faults: Sequence[Fault], step_index: int) -> list[ToxicState]:
     """The toxics that should be active during ramp step ``step_index``.
 
-    Raises SpecError when a fault has no level for that step, or when two
+    Raises FaultPlanError when a fault has no level for that step, or when two
     faults would make the same toxic (same link, type and stream).
     """
     states: dict[str, ToxicState] = {}
     for number, fault in enumerate(faults):
         if not 0 <= step_index < len(fault.levels):
-            raise SpecError(
+            raise FaultPlanError(
                 f"faults.{number}: has {len(fault.levels)} levels, no level for step {step_index}"
             )
         level = fault.levels[step_index]
@@ -75,9 +90,10 @@ def toxics_for_step(faults: Sequence[Fault], step_index: int) -> list[ToxicState
             stream=fault.stream,
             toxicity=fault.toxicity,
             attributes=level.attributes(),
+            level=level.describe(),
         )
         if state.name in states:
-            raise SpecError(
+            raise FaultPlanError(
                 f"faults.{number}: a second {fault.type} {fault.stream} fault on link "
                 f"{fault.link.value}; merge them into one"
             )

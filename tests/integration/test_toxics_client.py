@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis
 
-from harness.errors import ToxicsError
+from toxics.errors import ToxiproxyError
 from harness.stack.ports import free_port
 from harness.stack.services import Service
 from toxics import Link, ToxicApplier, ToxicState, ToxiproxyClient, toxics_for_step
@@ -70,7 +70,7 @@ def test_create_proxy_and_409(client: ToxiproxyClient, redis_service: Service) -
     assert client.create_proxy("redis", created.listen, upstream) == created
     assert client.create_proxy("redis", "127.0.0.1:0", upstream) == created
     # 409, other settings: refused, saying what differs
-    with pytest.raises(ToxicsError, match=r"already has a proxy 'redis' .* upstream 127\.0\.0\.1:1\b"):
+    with pytest.raises(ToxiproxyError, match=r"already has a proxy 'redis' .* upstream 127\.0\.0\.1:1\b"):
         client.create_proxy("redis", "127.0.0.1:0", "127.0.0.1:1")
     assert list(client.proxies()) == ["redis"]
     client.delete_proxy("redis")
@@ -127,7 +127,7 @@ def test_latency_toxic_slows_redis(client: ToxiproxyClient, redis_proxy: str) ->
 
 
 def test_error_status_names_the_proxy(client: ToxiproxyClient) -> None:
-    with pytest.raises(ToxicsError, match=r"POST http://127\.0\.0\.1:\d+/proxies/no-such-proxy/toxics answered 404: .*proxy not found"):
+    with pytest.raises(ToxiproxyError, match=r"POST http://127\.0\.0\.1:\d+/proxies/no-such-proxy/toxics answered 404: .*proxy not found"):
         client.add_toxic("no-such-proxy", _latency())
 
 
@@ -139,20 +139,20 @@ def test_timeout_is_a_toxics_error() -> None:
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         with ToxiproxyClient(url, timeout_s=0.5) as tp:
             start = time.monotonic()
-            with pytest.raises(ToxicsError, match=r"GET http://127\.0\.0\.1:\d+/version timed out after 0\.5 s"):
+            with pytest.raises(ToxiproxyError, match=r"GET http://127\.0\.0\.1:\d+/version timed out after 0\.5 s"):
                 tp.version()
             assert time.monotonic() - start < 2.0
 
 
 def test_connection_refused_is_a_toxics_error() -> None:
     with ToxiproxyClient(f"http://127.0.0.1:{free_port()}", timeout_s=1) as tp:
-        with pytest.raises(ToxicsError, match="failed: ConnectError"):
+        with pytest.raises(ToxiproxyError, match="failed: ConnectError"):
             tp.proxies()
 
 
 @pytest.mark.parametrize("url", ["http://10.1.2.3:8474", "http://example.com:8474", "127.0.0.1:8474"])
 def test_remote_api_is_refused_by_default(url: str) -> None:
-    with pytest.raises(ToxicsError):
+    with pytest.raises(ToxiproxyError):
         ToxiproxyClient(url)
 
 
@@ -209,7 +209,7 @@ def test_clear_falls_back_to_reset(client: ToxiproxyClient, redis_proxy: str, mo
     applier = ToxicApplier(client)
 
     def hung(proxy: str, name: str) -> None:
-        raise ToxicsError(f"Toxiproxy DELETE /proxies/{proxy}/toxics/{name} timed out after 5 s")
+        raise ToxiproxyError(f"Toxiproxy DELETE /proxies/{proxy}/toxics/{name} timed out after 5 s")
 
     monkeypatch.setattr(client, "remove_toxic", hung)
     assert applier.clear() == ["ff-redis-latency-downstream"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import SpecError
+from toxics.errors import FaultPlanError
 from toxics import Change, ChangeKind, Fault, Link, ToxicState, plan_changes, toxics_for_step
 
 ADD, UPDATE, REMOVE = ChangeKind.ADD, ChangeKind.UPDATE, ChangeKind.REMOVE
@@ -50,13 +50,13 @@ def test_no_faults_no_toxics() -> None:
 
 @pytest.mark.parametrize("step", [3, -1])
 def test_step_without_a_level_is_a_spec_error(step: int) -> None:
-    with pytest.raises(SpecError, match=f"faults.0: has 3 levels, no level for step {step}"):
+    with pytest.raises(FaultPlanError, match=f"faults.0: has 3 levels, no level for step {step}"):
         toxics_for_step(FAULTS, step)
 
 
 def test_two_faults_making_the_same_toxic_is_a_spec_error() -> None:
     twice = [_fault("redis", "latency", [{"latency_ms": 1}]), _fault("redis", "latency", [{"latency_ms": 2}])]
-    with pytest.raises(SpecError, match="faults.1: a second latency downstream fault on link redis"):
+    with pytest.raises(FaultPlanError, match="faults.1: a second latency downstream fault on link redis"):
         toxics_for_step(twice, 0)
 
 
