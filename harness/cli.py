@@ -1,8 +1,9 @@
 """The ``harness`` command. The only place errors become messages and exit codes.
 
-Exit codes: 0 every SLO held · 1 an SLO failed · 2 bad input ·
-3 infrastructure failure (or nothing measured, or a bug) · 130 interrupted
-(Ctrl-C, SIGTERM, SIGHUP).
+Exit codes: 0 every SLO held (or some could not be judged: inconclusive,
+unless --strict) · 1 an SLO failed (or, with --strict, was inconclusive) ·
+2 bad input · 3 infrastructure failure (or nothing measured, or a bug) ·
+130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import click
 
 from harness.errors import HarnessError, LoadError, SpecError
 from harness.plan import build_plan
-from harness.results import RunStatus, describe_toxic
+from harness.probing import expected_samples, probe_settings, shortfalls
+from harness.results import RunStatus, RunVerdict
 from harness.slo import Verdict
 from harness.spec import load_experiment, resolve_experiment
 
@@ -35,7 +37,9 @@ def cli() -> None:
               help="docker: containers through docker-py; local: processes; auto: docker when a Docker API answers.")
 @click.option("--offline", is_flag=True,
               help="docker backend without a registry: compose/offline.yaml runs the host's binaries.")
-def run(experiment: str, step_seconds: float | None, results_dir: Path, backend: str, offline: bool) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 when a verdict is inconclusive, not only when one failed.")
+def run(experiment: str, step_seconds: float | None, results_dir: Path, backend: str, offline: bool,
+        strict: bool) -> None:
     """Run EXPERIMENT (a name from experiments/ or a YAML path)."""
     from harness.console import ConsoleProgress
     from harness.runner import RunOptions, run_experiment
@@ -54,12 +58,22 @@ def run(experiment: str, step_seconds: float | None, results_dir: Path, backend:
     click.echo(f"results: {outcome.folder}")
     if outcome.error is not None:
         raise outcome.error
-    if outcome.summary.status == RunStatus.INTERRUPTED:
+    summary = outcome.summary
+    if summary.status == RunStatus.INTERRUPTED:
         sys.exit(EXIT_INTERRUPTED)
-    if outcome.summary.verdict == Verdict.NO_DATA:
+    if summary.verdicts_reached == Verdict.NO_DATA:
         # Nothing measured is not "every SLO held".
         raise LoadError("no SLO could be judged: no step holds any sample (see load/*.log in the run folder)")
-    sys.exit(EXIT_SLO_FAILED if outcome.summary.verdict == Verdict.FAIL else EXIT_OK)
+    sys.exit(exit_code(summary.verdict, summary.verdicts_reached, strict))
+
+
+def exit_code(verdict: RunVerdict, reached: Verdict, strict: bool) -> int:
+    """1 for a failed verdict (or, with --strict, an inconclusive one); 0 otherwise."""
+    if verdict == RunVerdict.FAIL or reached == Verdict.FAIL:
+        return EXIT_SLO_FAILED
+    if strict and (verdict != RunVerdict.PASS or reached != Verdict.PASS):
+        return EXIT_SLO_FAILED
+    return EXIT_OK
 
 
 @cli.command()
@@ -87,10 +101,23 @@ def plan(experiment: str, step_seconds: float | None) -> None:
         spec = spec.with_step_seconds(step_seconds)
     steps = build_plan(spec)
     for step in steps.steps:
-        toxics = "; ".join(describe_toxic(t.link, t.type, t.attributes) for t in step.toxics) or "no toxics"
+        toxics = "; ".join(t.describe() for t in step.toxics) or "no toxics"
         click.echo(f"step {step.index}: {step.users:>4} users  t={step.start_s:>6.0f} s  "
                    f"window {step.window_start_s:.0f}–{step.end_s:.0f} s  {toxics}")
     click.echo(f"total: {steps.duration_s:.0f} s")
+    probes = probe_settings(steps, spec.slos)
+    window_s = min((step.window_s for step in steps.steps), default=0.0)
+    click.echo("probes (per path: the faulted link and its control proxy, alternated; open model):")
+    for tier, settings in probes.items():
+        slo = spec.slos.get(tier)
+        click.echo(f"  {tier:<12} {settings.rate_per_s:g}/s per path, {settings.pool_size} connections per path, "
+                   f"~{expected_samples(settings, window_s)} samples per path per window"
+                   + (f" (SLO {slo.describe()})" if slo else ""))
+    for problem in shortfalls(steps, spec.slos, probes):
+        click.echo(f"  warning: {problem}")
+    if any(t.toxicity < 1.0 for step in steps.steps for t in step.toxics):
+        click.echo("toxicity is rolled per connection, not per request: with toxicity t about t of each "
+                   "probe's connections carry the toxic for the whole step, and their calls with them")
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""Console progress: step k/n, users, active toxics, per-tier p95 against its SLO."""
+"""Console progress: step k/n, users, active toxics, per-tier verdicts with their evidence."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.plan import Plan, Step
-from harness.record import StepRecord
-from harness.results import RunSummary, describe_toxic
-from harness.slo import TierResult, Verdict, judge_step
+from harness.record import StepRecord, TierReport
+from harness.results import RunSummary
+from harness.slo import TierResult, Verdict
 from harness.spec import TierSlo
 from toxics.schedule import Change
 
-STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.NO_DATA: "yellow"}
+STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.INCONCLUSIVE: "yellow", Verdict.NO_DATA: "yellow",
+         "incomplete": "yellow"}
 
 
 class ConsoleProgress:
@@ -28,30 +29,40 @@ class ConsoleProgress:
         self.console.print(f"  {message}")
 
     def step_started(self, step: Step, total: int, changes: list[Change]) -> None:
-        toxics = ", ".join(describe_toxic(t.link, t.type, t.attributes) for t in step.toxics) or "no toxics"
+        toxics = ", ".join(t.describe() for t in step.toxics) or "no toxics"
         self.console.print(f"[bold]step {step.index}/{total}[/]: {step.users} users, {toxics}")
 
     def live(self, results: dict[str, TierResult], slos: dict[str, TierSlo]) -> None:
-        verdicts = judge_step(slos, results)
-        parts = [f"[{STYLE[verdicts[tier].verdict]}]{tier} {_value(slo, results.get(tier))}[/]"
-                 for tier, slo in slos.items()]
+        # Point values of the last seconds, not verdicts: those are judged once, per step.
+        parts = [f"{tier} {_value(slo, results.get(tier))}" for tier, slo in slos.items()]
         self.console.print("    [dim]live (last 5 s):[/] " + " · ".join(parts))
 
     def step_finished(self, record: StepRecord, slos: dict[str, TierSlo]) -> None:
         # Printed once the step's late replies are in, i.e. while the next step settles.
         self.console.print(f"  step {record.index} measured ({record.users} users):")
-        parts = []
         for tier, verdict in record.slo.items():
-            slo = slos[tier]
-            value = _value(slo, record.tiers.get(tier))
-            parts.append(f"[{STYLE[verdict]}]{tier} {value} ({slo.describe()}) {verdict.value}[/]")
-        self.console.print("    " + "\n    ".join(parts))
+            report = record.tiers.get(tier)
+            cause = record.cause.get(tier)
+            because = f", cause {cause.value}" if cause else ""
+            self.console.print(f"    [{STYLE[verdict]}]{tier} {_evidence(slos[tier], report)} "
+                               f"({slos[tier].describe()}) {verdict.value}{because}[/]")
+        for link, effect in record.links.items():
+            if effect.effective_added_ms is not None:
+                self.console.print(f"    {link}: asked {effect.requested}, measured +{effect.effective_added_ms:g} ms "
+                                   "at p50 (faulted − control)")
+        host = record.host
+        if host is not None and host.hiccup_p999_ms is not None:
+            self.console.print(f"    [dim]host: CPU {host.cpu_busy_percent or 0:.0f}%, steal "
+                               f"{host.steal_percent or 0:.1f}%, hiccup p99 {host.hiccup_p99_ms:g} / p99.9 "
+                               f"{host.hiccup_p999_ms:g} ms[/]")
         for flag in record.flags:
             self.console.print(f"    [yellow]flag:[/] {flag}")
 
     def run_finished(self, summary: RunSummary, folder: Path) -> None:
-        colour = STYLE.get(summary.verdict, "white")
-        self.console.print(f"[{colour}]verdict {summary.verdict.value}[/] (run {summary.status.value}); "
+        colour = STYLE.get(summary.verdict.value, "white") if summary.verdict.value != "pass" else "green"
+        reached = "" if summary.verdict.value == summary.verdicts_reached.value else \
+            f", verdicts reached: {summary.verdicts_reached.value}"
+        self.console.print(f"[{colour}]verdict {summary.verdict.value}[/] (run {summary.status.value}{reached}); "
                            f"results in {folder}")
 
 
@@ -61,4 +72,22 @@ def _value(slo: TierSlo, result: TierResult | None) -> str:
         return "no data" + (f", {result.errors} err" if result and result.errors else "")
     percentiles = list(slo.bounds()) or [95.0]
     value = ", ".join(f"p{p:g} {result.percentile_ms(p):g} ms" for p in percentiles)
-    return value + (f", {result.errors} err" if result.errors else "")
+    if slo.error_ratio is not None:
+        value += f", errors {result.error_ratio:.2%}"
+    elif result.errors:
+        value += f", {result.errors} err"
+    return value
+
+
+def _evidence(slo: TierSlo, report: TierReport | None) -> str:
+    text = _value(slo, report)
+    if report is None or report.count == 0:
+        return text
+    if report.ci_ms is not None:
+        low, high = report.ci_ms
+        text += f" [95 % CI {low:g}–{'∞' if high is None else f'{high:g}'}]"
+    percentiles = list(slo.bounds())
+    if report.control is not None and report.control.count and percentiles:
+        p = percentiles[-1]
+        text += f", control p{p:g} {report.control.percentile_ms(p):g} ms"
+    return text

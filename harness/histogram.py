@@ -78,3 +78,11 @@ def summarize(histogram: HdrHistogram) -> LatencySummary:
         max_ms=ms(histogram.get_max_value()),
         mean_ms=ms(histogram.get_mean_value()),
     )
+
+
+def estimate_ms(histogram: HdrHistogram, rank: float) -> float:
+    """The value of the ``rank``-th smallest sample (1-based; fractional ranks round half up), in ms."""
+    count = histogram.get_total_count()
+    rank = min(max(rank, 1.0), float(count))
+    # hdrh looks for the first value whose cumulative count reaches int(p/100 · n + 0.5).
+    return round(histogram.get_value_at_percentile(100.0 * rank / count) / 1000.0, 3)

@@ -1,30 +1,29 @@
 """The load driver: Locust and the datastore probes, each in its own process.
 
 Importing locust monkey-patches the process with gevent, so the engine never
-imports it: Locust runs as ``python -m locust`` with the locustfile, the
-probes as ``python -m locustfiles.probe_process``, and the sides meet through
-the files of ``locustfiles.loadplan``. Each process writes its own per-step
-lines; the driver merges them (histograms add up exactly).
+imports it (nor anything of ``locustfiles``): Locust runs as ``python -m
+locust`` with the locustfile, the probes as ``python -m
+locustfiles.probe_process``, and the sides meet through the files of
+``harness.contract``. Each process writes its own per-step lines; the driver
+merges them (histograms add up exactly).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
+
+from harness.contract import PLAN_ENV, LoadPlan, ProbeSettings, StepLine, Targets, live_path, merge_lines, write_clock
 from harness.errors import LoadError, StackError
 from harness.plan import Plan
-from harness.record import merge_measurements
 from harness.stack.base import Endpoints
 from harness.stack.binaries import REPO_ROOT
 from harness.stack.process import ManagedProcess
-from locustfiles.loadplan import PLAN_ENV, LoadPlan, Targets, write_clock
-from locustfiles.recorder import live_path
 
 LOCUSTFILE = REPO_ROOT / "locustfiles" / "flowforge.py"
 READY_TIMEOUT_S = 60.0
@@ -35,9 +34,13 @@ def targets_of(endpoints: Endpoints) -> Targets:
     targets = Targets(
         backend=endpoints.backend,
         websocket_url=endpoints.websocket_url,
+        websocket_control_url=endpoints.websocket_control_url,
         redis_url=endpoints.redis_url,
+        redis_control_url=endpoints.redis_control_url,
         materialize_dsn=endpoints.materialize_dsn,
+        materialize_control_dsn=endpoints.materialize_control_dsn,
         clickhouse_url=endpoints.clickhouse_url,
+        clickhouse_control_url=endpoints.clickhouse_control_url,
     )
     for name, url in targets.model_dump().items():
         host = urlsplit(url).hostname if url else None
@@ -54,8 +57,9 @@ def _loopback(host: str) -> bool:
 
 
 class LocustDriver:
-    def __init__(self, plan: Plan, endpoints: Endpoints, folder: Path, run_id: str) -> None:
-        self.load = LoadPlan(plan=plan, targets=targets_of(endpoints), folder=folder)
+    def __init__(self, plan: Plan, endpoints: Endpoints, folder: Path, run_id: str,
+                 probes: dict[str, ProbeSettings]) -> None:
+        self.load = LoadPlan(plan=plan, targets=targets_of(endpoints), folder=folder, probes=probes)
         self.run_id = run_id
         self._processes: list[ManagedProcess] = []
 
@@ -99,7 +103,7 @@ class LocustDriver:
                 raise LoadError(f"{process.name} died during the run (exit code {process.exit_code()})"
                                 f"\nlast lines of {process.log_path}:\n{process.tail(15)}")
 
-    def wait_record(self, index: int, timeout_s: float) -> dict[str, Any] | None:
+    def wait_record(self, index: int, timeout_s: float) -> StepLine | None:
         """Step ``index`` as measured by every process, merged; None if a line did not come in time."""
         paths = self._records_paths()
         deadline = time.monotonic() + timeout_s
@@ -107,21 +111,21 @@ class LocustDriver:
             lines = [_line_for(path, index) for path in paths]
             found = [line for line in lines if line is not None]
             if len(found) == len(paths) or (found and time.monotonic() >= deadline):
-                return {**merge_measurements(found), "expected_sources": len(paths)}
+                return merge_lines(found).model_copy(update={"expected_sources": len(paths)})
             if time.monotonic() >= deadline:
                 return None
             self.check_alive()
             time.sleep(0.1)
 
-    def live(self) -> dict[str, Any] | None:
+    def live(self) -> StepLine | None:
         """The last few seconds as measured by every process, merged (None before any snapshot)."""
         lines = []
         for path in self._records_paths():
             try:
-                lines.append(json.loads(live_path(path).read_text(encoding="utf-8")))
+                lines.append(StepLine.model_validate_json(live_path(path).read_text(encoding="utf-8")))
             except (OSError, ValueError):
                 continue
-        return merge_measurements(lines) if lines else None
+        return merge_lines(lines) if lines else None
 
     def _records_paths(self) -> list[Path]:
         return [self.load.records_path] + [self.load.probe_records_path(t) for t in self.load.probe_tiers()]
@@ -151,16 +155,16 @@ def _wait_ready(process: ManagedProcess, ready: Path) -> None:
         time.sleep(0.1)
 
 
-def _line_for(path: Path, index: int) -> dict[str, Any] | None:
+def _line_for(path: Path, index: int) -> StepLine | None:
     if not path.exists():
         return None
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.endswith("}"):
             continue  # still being written
         try:
-            record = json.loads(line)
-        except ValueError:
+            record = StepLine.model_validate_json(line)
+        except ValidationError:
             continue
-        if record.get("index") == index:
+        if record.index == index:
             return record
     return None

@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 
 from pydantic import BaseModel
 
+from harness.contract import ProbeSettings
 from harness.journal import read_journal
 from harness.record import StepRecord
 from harness.slo import Verdict, overall
@@ -27,6 +28,30 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
 
 
+class RunVerdict(StrEnum):
+    """What a run as a whole says.
+
+    ``pass`` only when every planned step completed and every verdict in it
+    passed; a run that was interrupted, aborted or measured nothing is
+    ``incomplete`` whatever the steps it reached said (those stay in
+    ``verdicts_reached`` and in the steps).
+    """
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    INCOMPLETE = "incomplete"
+
+
+def run_verdict(status: RunStatus, planned_steps: int, steps: list[StepRecord]) -> tuple[RunVerdict, Verdict]:
+    """The run's verdict and the sum of the verdicts it reached."""
+    reached = overall(v for step in steps for v in step.slo.values())
+    complete = status == RunStatus.COMPLETED and len(steps) >= planned_steps
+    if not complete or reached == Verdict.NO_DATA:
+        return RunVerdict.INCOMPLETE, reached
+    return RunVerdict(reached.value), reached
+
+
 class RunSummary(BaseModel):
     experiment: str
     run_id: str
@@ -35,11 +60,13 @@ class RunSummary(BaseModel):
     backend: str
     started_at: float | None
     ended_at: float | None
-    verdict: Verdict
+    verdict: RunVerdict
+    verdicts_reached: Verdict
     notes: list[str]
     versions: dict[str, str]
     slos: dict[str, str]
     planned_steps: int
+    probes: dict[str, ProbeSettings] = {}
     steps: list[StepRecord]
 
 
@@ -55,6 +82,8 @@ def summarize_journal(path: Path) -> RunSummary:
         status, reason = RunStatus.INTERRUPTED, "the run ended without closing its journal (killed?)"
     else:
         status, reason = RunStatus(end["status"]), end.get("reason")
+    planned = int(start.get("planned_steps", len(steps)))
+    verdict, reached = run_verdict(status, planned, steps)
     return RunSummary(
         experiment=start["experiment"],
         run_id=start["run_id"],
@@ -63,11 +92,13 @@ def summarize_journal(path: Path) -> RunSummary:
         backend=start["backend"],
         started_at=start["at"],
         ended_at=end["at"] if end else None,
-        verdict=overall(v for step in steps for v in step.slo.values()),
+        verdict=verdict,
+        verdicts_reached=reached,
         notes=list(stack.get("notes", [])),
         versions=dict(stack.get("versions", {})),
         slos=dict(start.get("slos", {})),
-        planned_steps=int(start.get("planned_steps", len(steps))),
+        planned_steps=planned,
+        probes=start.get("probes") or {},
         steps=steps,
     )
 
@@ -88,7 +119,14 @@ def write_results(folder: Path) -> RunSummary:
 
 
 CSV_COLUMNS = ["step", "users", "toxics", "tier", "count", "errors", "error_ratio", "p50_ms", "p90_ms",
-               "p95_ms", "p99_ms", "p999_ms", "max_ms", "slo", "verdict", "flags"]
+               "p95_ms", "p99_ms", "p999_ms", "max_ms", "ci_low_ms", "ci_high_ms", "control_p50_ms",
+               "control_p95_ms", "control_p99_ms", "added_p50_ms", "added_p95_ms", "added_p99_ms",
+               "requested", "effective_added_ms", "backend_p50_ms", "store_p50_ms", "store_p99_ms",
+               "hiccup_p999_ms", "slo", "verdict", "cause", "flags"]
+
+
+def _cell(value: float | None) -> object:
+    return "" if value is None else value
 
 
 def write_steps_csv(summary: RunSummary, path: Path) -> None:
@@ -96,37 +134,50 @@ def write_steps_csv(summary: RunSummary, path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for step in summary.steps:
-            toxics = "; ".join(describe_toxic(t.link, t.type, t.attributes) for t in step.toxics) or "none"
+            toxics = "; ".join(t.describe() for t in step.toxics) or "none"
             for tier in sorted(set(step.tiers) | set(step.slo)):
                 result = step.tiers.get(tier)
-                row = [step.index, step.users, toxics, tier]
+                row: list[object] = [step.index, step.users, toxics, tier]
                 if result is None:
-                    row += [0, 0, 0, "", "", "", "", "", ""]
+                    row += [0, 0, 0] + [""] * 14
                 else:
                     row += [result.count, result.errors, round(result.error_ratio, 5)]
-                    row += ["" if v is None else v for v in (result.p50_ms, result.p90_ms, result.p95_ms,
-                                                              result.p99_ms, result.p999_ms, result.max_ms)]
-                verdict = step.slo.get(tier)
-                row += [summary.slos.get(tier, ""), verdict.value if verdict else "", " | ".join(step.flags)]
+                    row += [_cell(v) for v in (result.p50_ms, result.p90_ms, result.p95_ms, result.p99_ms,
+                                               result.p999_ms, result.max_ms)]
+                    low, high = result.ci_ms or (None, None)
+                    control, added = result.control, result.added_ms
+                    row += [_cell(low), _cell(high)]
+                    row += [_cell(getattr(control, f, None)) for f in ("p50_ms", "p95_ms", "p99_ms")]
+                    row += [_cell(getattr(added, f, None)) for f in ("p50", "p95", "p99")]
+                link = step.links.get(tier)
+                row += [link.requested if link else "", _cell(link.effective_added_ms if link else None)]
+                backend = result.backend if result else None
+                store = result.store if result else None
+                row += [_cell(backend.p50_ms if backend else None), _cell(store.p50_ms if store else None),
+                        _cell(store.p99_ms if store else None)]
+                row += [_cell(step.host.hiccup_p999_ms if step.host else None)]
+                verdict, cause = step.slo.get(tier), step.cause.get(tier)
+                row += [summary.slos.get(tier, ""), verdict.value if verdict else "", cause.value if cause else "",
+                        " | ".join(step.flags)]
                 writer.writerow(row)
-
-
-def describe_toxic(link: str, type_: str, attributes: dict[str, int]) -> str:
-    values = ", ".join(f"{k}={v}" for k, v in attributes.items())
-    return f"{link} {type_} ({values})"
 
 
 def write_junit(summary: RunSummary, path: Path) -> None:
     """One test case per step × SLO, so CI shows which failed and where."""
     cases = [(step, tier, verdict) for step in summary.steps for tier, verdict in step.slo.items()]
+    unjudged = (Verdict.NO_DATA, Verdict.INCONCLUSIVE)
     suite = ET.Element("testsuite", name=f"flowforge.{summary.experiment}", tests=str(len(cases)),
                        failures=str(sum(v == Verdict.FAIL for _, _, v in cases)),
-                       skipped=str(sum(v == Verdict.NO_DATA for _, _, v in cases)))
+                       skipped=str(sum(v in unjudged for _, _, v in cases)))
     for step, tier, verdict in cases:
         case = ET.SubElement(suite, "testcase", classname=f"{summary.experiment}.step{step.index:02d}",
                              name=f"{tier}: {summary.slos.get(tier, '')} at {step.users} users")
+        cause = step.cause.get(tier)
+        because = f" (cause: {cause.value})" if cause else ""
         if verdict == Verdict.FAIL:
-            ET.SubElement(case, "failure", message="; ".join(step.reasons.get(tier, [])))
+            ET.SubElement(case, "failure", message="; ".join(step.reasons.get(tier, [])) + because)
+        elif verdict == Verdict.INCONCLUSIVE:
+            ET.SubElement(case, "skipped", message="inconclusive: " + "; ".join(step.reasons.get(tier, [])) + because)
         elif verdict == Verdict.NO_DATA:
             ET.SubElement(case, "skipped", message="no samples in the window")
     root = ET.Element("testsuites")

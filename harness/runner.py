@@ -17,17 +17,22 @@ from pathlib import Path
 
 import yaml
 
-from harness.errors import HarnessError, SpecError
+from harness.contract import ProbeSettings
+from harness.errors import HarnessError, SpecError, toxiproxy_errors
 from harness.interrupts import Interrupted, InterruptGuard, interrupt_guard
 from harness.journal import Journal
 from harness.load import LocustDriver
 from harness.observe import RunObserver
 from harness.plan import Plan, Step, build_plan
-from harness.record import build_record, tier_results
+from harness.probing import probe_settings
+from harness.record import build_record, result_of
 from harness.report.markdown import write_markdown
 from harness.results import RunStatus, RunSummary, write_results
 from harness.spec import Experiment
+from harness.stack.base import Endpoints
 from harness.stack.select import make_stack, remove_leftovers
+from harness.vantage.collector import Vantage
+from harness.vantage.views import VantageRecord
 from toxics.applier import ToxicApplier
 from toxics.client import ToxiproxyClient
 
@@ -58,6 +63,7 @@ class RunContext:
     journal: Journal
     observer: RunObserver
     guard: InterruptGuard
+    probes: dict[str, ProbeSettings]
 
     @property
     def slo_text(self) -> dict[str, str]:
@@ -73,9 +79,10 @@ def run_experiment(experiment: Experiment, options: RunOptions, observer: RunObs
     error: HarnessError | None = None
     status, reason = RunStatus.COMPLETED, None
     with interrupt_guard() as guard:
-        ctx = RunContext(experiment, options, plan, folder, run_id, journal, observer, guard)
+        probes = probe_settings(plan, experiment.slos)
+        ctx = RunContext(experiment, options, plan, folder, run_id, journal, observer, guard, probes)
         journal.append("run-start", experiment=experiment.name, run_id=run_id, backend=options.backend,
-                       planned_steps=len(plan.steps), slos=ctx.slo_text, plan=plan)
+                       planned_steps=len(plan.steps), slos=ctx.slo_text, plan=plan, probes=probes)
         observer.run_started(experiment.name, folder, plan, options.backend)
         try:
             _remove_leftovers(ctx)
@@ -142,44 +149,72 @@ def _run_stack(ctx: RunContext) -> None:
                            versions=endpoints.versions)
         for note in endpoints.notes:
             ctx.observer.note(note)
-        client = cleanup.enter_context(ToxiproxyClient(endpoints.toxiproxy_api))
+        with toxiproxy_errors():
+            client = cleanup.enter_context(ToxiproxyClient(endpoints.toxiproxy_api))
         applier = ToxicApplier(client)
         cleanup.callback(_clear_toxics, ctx, applier)
-        driver = LocustDriver(ctx.plan, endpoints, ctx.folder / "load", ctx.run_id)
+        vantage = _vantage(endpoints)
+        cleanup.callback(vantage.close)
+        driver = LocustDriver(ctx.plan, endpoints, ctx.folder / "load", ctx.run_id, ctx.probes)
         cleanup.callback(driver.stop)
         driver.start()
-        _run_steps(ctx, driver, applier)
+        _run_steps(ctx, driver, applier, vantage)
     finally:
         with ctx.guard.shielded():
             cleanup.close()
 
 
 def _clear_toxics(ctx: RunContext, applier: ToxicApplier) -> None:
-    removed = applier.clear()
+    with toxiproxy_errors():
+        removed = applier.clear()
     ctx.journal.append("toxics-cleared", removed=removed)
 
 
-def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier) -> None:
-    """Walk the plan's timeline: step starts (toxics) and record flushes, in time order."""
-    timeline: list[tuple[float, int, Step]] = sorted(
-        [(step.start_s, 0, step) for step in ctx.plan.steps]
-        + [(step.flush_s, 1, step) for step in ctx.plan.steps],
-        key=lambda item: (item[0], item[1]),
+def _vantage(endpoints: Endpoints) -> Vantage:
+    """The servers' own views, read through the control proxies: a toxic never delays them."""
+    return Vantage(
+        backend_url=endpoints.backend,
+        redis_url=endpoints.redis_control_url or endpoints.redis_url,
+        materialize_dsn=endpoints.materialize_control_dsn or endpoints.materialize_dsn,
+        clickhouse_url=endpoints.clickhouse_control_url or endpoints.clickhouse_url,
     )
+
+
+# What happens at each moment of a step, in the order it happens when two coincide:
+# the closing window is read before the next step's toxics change anything.
+WINDOW_END, STEP_START, WINDOW_START, FLUSH = range(4)
+
+
+def _timeline(plan: Plan) -> list[tuple[float, int, Step]]:
+    moments = []
+    for step in plan.steps:
+        moments += [(step.start_s, STEP_START, step), (step.window_start_s, WINDOW_START, step),
+                    (step.end_s, WINDOW_END, step), (step.flush_s, FLUSH, step)]
+    return sorted(moments, key=lambda item: (item[0], item[1]))
+
+
+def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier, vantage: Vantage) -> None:
+    """Walk the plan's timeline: toxics, the servers' views at each window's edges, record flushes."""
     t0 = time.time()
     driver.start_clock(t0)
     ctx.journal.append("clock", t0=t0)
     live = LiveReporter(ctx, driver)
-    for at_s, kind, step in timeline:
+    views: dict[int, VantageRecord] = {}
+    for at_s, kind, step in _timeline(ctx.plan):
         _wait_until(t0 + at_s, driver, live)
-        if kind == 0:
-            changes = applier.apply(step.toxics)
+        if kind == STEP_START:
+            with toxiproxy_errors():
+                changes = applier.apply(step.toxics)
             ctx.journal.append("toxics", step=step.index, changes=[
                 {"kind": c.kind.value, "toxic": c.state} for c in changes], active=applier.active())
             ctx.observer.step_started(step, len(ctx.plan.steps), changes)
+        elif kind == WINDOW_START:
+            vantage.window_start()
+        elif kind == WINDOW_END:
+            views[step.index] = vantage.window_end()
         else:
             measured = driver.wait_record(step.index, RECORD_TIMEOUT_S)
-            record = build_record(step, measured, ctx.experiment.slos)
+            record = build_record(step, measured, ctx.experiment.slos, views.pop(step.index, None))
             ctx.journal.append("step", record=record)
             ctx.observer.step_finished(record, ctx.experiment.slos)
 
@@ -194,10 +229,12 @@ class LiveReporter:
 
     def __call__(self) -> None:
         measured = self.driver.live()
-        if measured is None or measured.get("window") == self._last_window:
+        if measured is None or measured.window == self._last_window:
             return
-        self._last_window = measured.get("window")
-        self.ctx.observer.live(tier_results(measured), self.ctx.experiment.slos)
+        self._last_window = measured.window
+        results = {tier: result for tier, series in measured.tiers.items()
+                   if (result := result_of(series.faulted)) is not None}
+        self.ctx.observer.live(results, self.ctx.experiment.slos)
 
 
 def _wait_until(deadline: float, driver: LocustDriver, live: LiveReporter) -> None:

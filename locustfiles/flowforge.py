@@ -16,8 +16,9 @@ from locust import events
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
+from harness.contract import load_from_env
 from locustfiles import users
-from locustfiles.loadplan import DEFAULT_PROBE_RATES, PlanClock, default_plan, load_from_env, targets_from_env
+from locustfiles.loadplan import DEFAULT_PROBES, PlanClock, default_plan, targets_from_env
 from locustfiles.probes import probes_for
 from locustfiles.recorder import StepRecorder
 from locustfiles.shape import StepRampShape
@@ -38,8 +39,13 @@ class WidgetUser(users.WidgetUser):
     host = HOST
 
 
+TARGETS = LOAD.targets if LOAD else targets_from_env(HOST)
+
+
 class DashboardViewer(users.DashboardViewer):
-    websocket_url = (LOAD.targets.websocket_url or "") if LOAD else targets_from_env(HOST).websocket_url or ""
+    websocket_url = TARGETS.websocket_url or ""
+    control_url = TARGETS.websocket_control_url or ""
+    control_share = LOAD.viewer_control_share if LOAD else 0.5
 
 
 @events.init.add_listener
@@ -58,7 +64,7 @@ def _wire(environment: Environment, **_: object) -> None:
             stop = threading.Event()
             environment.events.test_stop.add_listener(lambda **_: stop.set())
             targets = targets_from_env(environment.host or HOST)
-            for probe in probes_for(targets, DEFAULT_PROBE_RATES):
+            for probe in probes_for(targets, DEFAULT_PROBES):
                 gevent.spawn(probe.run, environment.events.request.fire, stop)
         gevent.spawn(_tick, environment, recorder)
         if LOAD is not None:

@@ -1,11 +1,9 @@
-"""The engine → Locust handshake: the load plan file and the plan clock.
+"""The Locust side of the engine handshake: the plan clock, and defaults for plain ``locust -f`` runs.
 
-The engine writes ``plan.json`` (steps, targets, where to write records)
-before starting Locust and names it in FLOWFORGE_LOAD_PLAN. Locust touches
-``ready`` once its test has started; the engine then writes ``clock.json``
-holding t0, the plan clock's zero, shared by the shape and the recorder.
-Files, not sockets: they are easy to inspect after a run, and a killed
-engine leaves nothing listening.
+The engine writes ``plan.json`` (``harness.contract.LoadPlan``) before
+starting Locust and names it in FLOWFORGE_LOAD_PLAN. Locust touches ``ready``
+once its test has started; the engine then writes ``clock.json`` holding t0,
+the plan clock's zero, shared by the shape and the recorder.
 """
 
 from __future__ import annotations
@@ -15,75 +13,19 @@ import os
 import time
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
+from harness.contract import ProbeSettings, Targets
 from harness.plan import Plan, Step
 
-PLAN_ENV = "FLOWFORGE_LOAD_PLAN"
 DEFAULT_USERS = (5, 10, 25, 50, 100)
 DEFAULT_STEP_S = 60.0
-DEFAULT_PROBE_RATES = {"redis": 100.0, "materialize": 50.0, "clickhouse": 5.0}
-
-
-class Targets(BaseModel):
-    """Where load and probes go: the stack's own addresses, nothing else."""
-
-    model_config = ConfigDict(frozen=True)
-
-    backend: str
-    websocket_url: str | None = None
-    redis_url: str | None = None
-    materialize_dsn: str | None = None
-    clickhouse_url: str | None = None
-
-
-class LoadPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    plan: Plan
-    targets: Targets
-    folder: Path
-    # Probe calls per second per datastore tier: enough samples for a p99 in a
-    # short window, little enough not to be the load. Not lower: a store woken
-    # from idle every 50 ms answers measurably slower (seen: Redis p99 1.4 ms at
-    # 20/s against 0.8 ms at 100/s through the proxy), which a 1 ms SLO cannot absorb.
-    probe_rates: dict[str, float] = DEFAULT_PROBE_RATES
-
-    @property
-    def clock_path(self) -> Path:
-        return self.folder / "clock.json"
-
-    @property
-    def ready_path(self) -> Path:
-        return self.folder / "ready"
-
-    @property
-    def records_path(self) -> Path:
-        return self.folder / "steps.jsonl"
-
-    def probe_tiers(self) -> list[str]:
-        given = {"redis": self.targets.redis_url, "materialize": self.targets.materialize_dsn,
-                 "clickhouse": self.targets.clickhouse_url}
-        return [tier for tier, address in given.items() if address]
-
-    def probe_ready_path(self, tier: str) -> Path:
-        return self.folder / f"probe-{tier}-ready"
-
-    def probe_records_path(self, tier: str) -> Path:
-        return self.folder / f"probe-{tier}-steps.jsonl"
-
-    def write(self) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / "plan.json"
-        path.write_text(self.model_dump_json(indent=2))
-        return path
-
-
-def load_from_env() -> LoadPlan | None:
-    path = os.environ.get(PLAN_ENV)
-    if not path:
-        return None
-    return LoadPlan.model_validate_json(Path(path).read_text())
+# Without the engine there is no plan to derive probe rates from: enough for
+# a p99 in a 50 s window, and no lower (a store woken from idle every 50 ms
+# answers measurably slower: seen Redis p99 1.4 ms at 20/s against 0.8 ms at 100/s).
+DEFAULT_PROBES = {
+    "redis": ProbeSettings(rate_per_s=100.0, pool_size=2),
+    "materialize": ProbeSettings(rate_per_s=50.0, pool_size=2),
+    "clickhouse": ProbeSettings(rate_per_s=5.0, pool_size=4),
+}
 
 
 def targets_from_env(host: str) -> Targets:
@@ -92,8 +34,11 @@ def targets_from_env(host: str) -> Targets:
         backend=host,
         websocket_url=os.environ.get("FF_WEBSOCKET_URL") or host.replace("http", "ws", 1),
         redis_url=os.environ.get("FF_REDIS_URL"),
+        redis_control_url=os.environ.get("FF_REDIS_CONTROL_URL"),
         materialize_dsn=os.environ.get("FF_MATERIALIZE_DSN"),
+        materialize_control_dsn=os.environ.get("FF_MATERIALIZE_CONTROL_DSN"),
         clickhouse_url=os.environ.get("FF_CLICKHOUSE_URL"),
+        clickhouse_control_url=os.environ.get("FF_CLICKHOUSE_CONTROL_URL"),
     )
 
 
@@ -136,10 +81,3 @@ class PlanClock:
         if t0 is None:
             return None
         return (time.time() if at is None else at) - t0
-
-
-def write_clock(path: Path, t0: float) -> None:
-    """Atomically: the reader never sees half a file."""
-    partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps({"t0": t0}))
-    partial.replace(path)

@@ -1,7 +1,7 @@
 """One datastore probe as its own process: ``python -m locustfiles.probe_process TIER``.
 
 Reads the same load plan as Locust (FLOWFORGE_LOAD_PLAN), runs the tier's
-probe, and records into its own StepRecorder, whose per-step lines the engine
+probe (faulted and control paths) and a hiccup meter, and records into its own StepRecorder, whose per-step lines the engine
 merges with Locust's (HDR histograms add up exactly). One process per tier:
 probes sharing one interpreter wait for each other's GIL, which shows as
 milliseconds in a sub-millisecond tail.
@@ -14,7 +14,9 @@ import signal
 import sys
 import threading
 
-from locustfiles.loadplan import PlanClock, load_from_env
+from harness.contract import load_from_env
+from locustfiles.hiccup import HiccupMeter
+from locustfiles.loadplan import PlanClock
 from locustfiles.probes import probes_for
 from locustfiles.recorder import StepRecorder
 
@@ -26,7 +28,7 @@ def main() -> int:
         return 2
     _raise_priority()
     tier = sys.argv[1] if len(sys.argv) > 1 else ""
-    probes = [probe for probe in probes_for(load.targets, load.probe_rates) if probe.tier == tier]
+    probes = [probe for probe in probes_for(load.targets, load.probes) if probe.tier == tier]
     if not probes:
         print(f"no probe for tier {tier!r} in this load plan", file=sys.stderr)
         return 2
@@ -39,11 +41,14 @@ def main() -> int:
         threading.Thread(target=probe.run, args=(recorder.on_request, stop), name=f"probe-{probe.tier}", daemon=True)
         for probe in probes
     ]
+    hiccups = HiccupMeter(recorder.on_hiccup)
+    hiccups.start()
     for thread in threads:
         thread.start()
     load.probe_ready_path(tier).touch()
     while not stop.wait(0.1):
         recorder.tick(0)
+    hiccups.stop()
     for thread in threads:
         thread.join(timeout=5)
     return 0

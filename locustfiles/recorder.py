@@ -1,16 +1,20 @@
-"""Per-step, per-tier HDR histograms, written as one JSON line per step.
+"""Per-step, per-tier, per-path HDR histograms, written as one ``StepLine`` per step.
 
 Every sample reaches the recorder as a Locust ``request`` event. Its tier is
 the request type when that names a tier (probes and the WebSocket viewer fire
-them so), otherwise ``http``. The sample belongs to the step whose measurement
-window holds its start time; samples outside every window (settling, warm-up)
-are not recorded. At each step's flush time the recorder appends that step's
-record to ``steps.jsonl`` and fsyncs it.
+them so), otherwise ``http``; its path is ``context["path"]`` (``control``
+for samples through a link's control proxy, else ``faulted``). Paced probes
+also give ``context["service_ms"]``, the call timed from its actual send,
+while ``response_time`` counts from the intended send (open model).
+
+The sample belongs to the step whose measurement window holds its start time;
+samples outside every window (settling, warm-up) are not recorded. At each
+step's flush time the recorder appends that step's line to ``steps.jsonl``
+and fsyncs it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -21,22 +25,22 @@ from typing import Any
 import psutil
 from hdrh.histogram import HdrHistogram
 
+from harness.contract import SERIES_FIELDS, Series, StepLine, TierSeries, live_path
 from harness.histogram import encode, new_histogram, record_ms
 from harness.plan import Plan, step_for_sample
 from harness.tiers import TIERS
 from locustfiles.loadplan import PlanClock
 
 LIVE_PERIOD_S = 5.0
+HICCUP = "hiccup"
+_TIERS = frozenset(TIERS)
 
-
-def live_path(records_path: Path) -> Path:
-    """Where the live snapshot beside a records file goes (steps.jsonl → steps.live.json)."""
-    return records_path.with_name(records_path.stem + ".live.json")
+Key = tuple[int, str, str]  # (step index, tier, series field)
 
 
 def tier_of(request_type: str) -> str:
     lowered = request_type.lower()
-    return lowered if lowered in TIERS else "http"
+    return lowered if lowered in _TIERS else "http"
 
 
 class StepRecorder:
@@ -44,8 +48,8 @@ class StepRecorder:
         self.plan = plan
         self.clock = clock
         self.out_path = out_path
-        self._histograms: dict[tuple[int, str], HdrHistogram] = {}
-        self._errors: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+        self._histograms: dict[Key, HdrHistogram] = {}
+        self._errors: dict[Key, Counter[str]] = defaultdict(Counter)
         self._flushed: set[int] = set()
         self._cpu: dict[int, float] = {}
         self._cpu_started: set[int] = set()
@@ -56,42 +60,62 @@ class StepRecorder:
         # Probe threads report while the main thread flushes.
         self._lock = threading.Lock()
         # The last few seconds, for the engine's live console line.
-        self._live: dict[str, HdrHistogram] = {}
-        self._live_errors: Counter[str] = Counter()
+        self._live: dict[tuple[str, str], HdrHistogram] = {}
+        self._live_errors: Counter[tuple[str, str]] = Counter()
         self._live_since = time.time()
 
     def on_request(self, request_type: str, name: str, response_time: float,
                    exception: BaseException | None = None, start_time: float | None = None,
-                   **_: Any) -> None:
+                   context: dict[str, Any] | None = None, **_: Any) -> None:
         started = start_time if start_time is not None else time.time() - (response_time or 0) / 1000.0
         elapsed = self.clock.elapsed(started)
         if elapsed is None:
             return
         tier = tier_of(request_type)
-        self._record_live(tier, float(response_time), exception)
+        path = "control" if context and context.get("path") == "control" else "faulted"
+        self._record_live(tier, path, float(response_time), exception)
         step = step_for_sample(self.plan, elapsed)
         if step is None:
             return
-        key = (step.index, tier)
+        index = step.index
         with self._lock:
-            if step.index in self._flushed:
+            if index in self._flushed:
                 self.late_samples += 1
-                self._late[step.index] += 1
+                self._late[index] += 1
             elif exception is not None:
-                self._errors[key][name] += 1
+                self._errors[(index, tier, path)][name] += 1
             else:
-                if key not in self._histograms:
-                    self._histograms[key] = new_histogram()
-                record_ms(self._histograms[key], float(response_time))
+                self._record((index, tier, path), float(response_time))
+                service_ms = context.get("service_ms") if context else None
+                if service_ms is not None:
+                    self._record((index, tier, f"{path}_service"), float(service_ms))
 
-    def _record_live(self, tier: str, response_time: float, exception: BaseException | None) -> None:
+    def on_hiccup(self, lateness_ms: float, at: float | None = None) -> None:
+        """How late a 1 ms sleep of the hiccup meter woke (host noise), in the step it woke in."""
+        elapsed = self.clock.elapsed(at)
+        step = step_for_sample(self.plan, elapsed) if elapsed is not None else None
+        if step is None:
+            return
+        with self._lock:
+            if step.index not in self._flushed:
+                self._record((step.index, HICCUP, "faulted"), lateness_ms)
+
+    def _record(self, key: Key, value_ms: float) -> None:
+        histogram = self._histograms.get(key)
+        if histogram is None:
+            histogram = self._histograms[key] = new_histogram()
+        record_ms(histogram, value_ms)
+
+    def _record_live(self, tier: str, path: str, response_time: float, exception: BaseException | None) -> None:
+        key = (tier, path)
         with self._lock:
             if exception is not None:
-                self._live_errors[tier] += 1
+                self._live_errors[key] += 1
                 return
-            if tier not in self._live:
-                self._live[tier] = new_histogram()
-            record_ms(self._live[tier], response_time)
+            histogram = self._live.get(key)
+            if histogram is None:
+                histogram = self._live[key] = new_histogram()
+            record_ms(histogram, response_time)
 
     def tick(self, user_count: int) -> list[int]:
         """Called a few times a second: CPU sampling at window edges, due flushes, live snapshots."""
@@ -113,56 +137,63 @@ class StepRecorder:
                 written.append(step.index)
         return written
 
-    def record_of(self, index: int) -> dict[str, Any]:
-        tiers: dict[str, Any] = {}
+    def line_of(self, index: int) -> StepLine:
+        tiers: dict[str, TierSeries] = {}
         for tier in TIERS:
-            histogram = self._histograms.get((index, tier))
-            errors = self._errors.get((index, tier), Counter())
-            if histogram is None and not errors:
-                continue
-            tiers[tier] = {
-                "hdr": encode(histogram) if histogram is not None else None,
-                "errors": sum(errors.values()),
-                "error_kinds": dict(errors),
-            }
+            fields = {field: self._series((index, tier, field)) for field in SERIES_FIELDS}
+            if any(fields.values()):
+                tiers[tier] = TierSeries(**{**fields, "faulted": fields["faulted"] or Series()})
         step = self.plan.steps[index - 1]
         t0 = self.clock.t0() or 0.0
-        return {
-            "index": index,
-            "window": [t0 + step.window_start_s, t0 + step.end_s],
-            "users": self._users.get(index),
-            "generator_cpu_percent": self._cpu.get(index),
-            "tiers": tiers,
+        return StepLine(
+            index=index,
+            window=(t0 + step.window_start_s, t0 + step.end_s),
+            users=self._users.get(index),
+            generator_cpu_percent=self._cpu.get(index),
+            tiers=tiers,
+            hiccup=self._series((index, HICCUP, "faulted")),
             # Cumulative, so each line also tells how many replies missed earlier lines.
-            "late": {str(step_index): count for step_index, count in self._late.items()},
-        }
+            late={str(step_index): count for step_index, count in self._late.items()},
+        )
+
+    def _series(self, key: Key) -> Series | None:
+        histogram = self._histograms.get(key)
+        errors = self._errors.get(key)
+        if histogram is None and not errors:
+            return None
+        return Series(hdr=encode(histogram) if histogram is not None else None,
+                      errors=sum(errors.values()) if errors else 0, error_kinds=dict(errors or {}))
 
     def _write_live(self) -> None:
         """The last LIVE_PERIOD_S seconds as a step-shaped line (index 0), replacing the previous one."""
         with self._lock:
             now = time.time()
-            tiers = {tier: {"hdr": encode(h), "errors": self._live_errors.get(tier, 0), "error_kinds": {}}
-                     for tier, h in self._live.items()}
-            for tier, errors in self._live_errors.items():
-                tiers.setdefault(tier, {"hdr": None, "errors": errors, "error_kinds": {}})
-            line = {"index": 0, "window": [self._live_since, now], "tiers": tiers}
+            keys = set(self._live) | set(self._live_errors)
+            per_tier: dict[str, dict[str, Series]] = defaultdict(dict)
+            for tier, path in keys:
+                histogram = self._live.get((tier, path))
+                per_tier[tier][path] = Series(hdr=encode(histogram) if histogram is not None else None,
+                                              errors=self._live_errors.get((tier, path), 0))
+            line = StepLine(index=0, window=(self._live_since, now), tiers={
+                tier: TierSeries(faulted=paths.get("faulted") or Series(), control=paths.get("control"))
+                for tier, paths in per_tier.items()})
             self._live, self._live_errors, self._live_since = {}, Counter(), now
         if self.out_path is None:
             return
         path = live_path(self.out_path)
         partial = path.with_suffix(".tmp")
-        partial.write_text(json.dumps(line))
+        partial.write_text(line.model_dump_json())
         partial.replace(path)
 
     def _write(self, index: int) -> None:
         with self._lock:
             self._flushed.add(index)
-            record = self.record_of(index)
+            line = self.line_of(index)
             for key in [k for k in self._histograms if k[0] == index]:
                 del self._histograms[key]
         if self.out_path is None:
             return
         with open(self.out_path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+            handle.write(line.model_dump_json() + "\n")
             handle.flush()
             os.fsync(handle.fileno())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import time
@@ -10,6 +11,7 @@ import gevent
 import websocket
 from locust import FastHttpUser, User, between, constant, task
 
+from harness.contract import in_control_group
 from locustfiles.sequence import SequenceTracker
 
 WIDGETS = 100
@@ -43,14 +45,24 @@ class DashboardViewer(User):
     Delivery latency = receive time − the server's ``sent_at`` (same host, same
     clock). A receive greenlet per connection with a timeout, never
     ``run_forever``; the request events are fired here.
+
+    A share of the viewers (``control_share``) is the control group: they
+    watch through the websocket link's control proxy, which never carries a
+    toxic, and their samples are marked ``path: control``.
     """
 
     abstract = True
     wait_time = constant(1)
     websocket_url: str = ""
+    control_url: str = ""
+    control_share: float = 0.5
     receive_timeout_s = 5.0
+    _numbers = itertools.count()
 
     def on_start(self) -> None:
+        self._path = "faulted"
+        if self.control_url and in_control_group(next(DashboardViewer._numbers), self.control_share):
+            self._path = "control"
         self._socket: websocket.WebSocket | None = None
         self._receiver: gevent.Greenlet | None = None
         self._sequence = SequenceTracker()
@@ -70,7 +82,8 @@ class DashboardViewer(User):
 
     def _connect(self) -> None:
         dashboard = random.randint(1, DASHBOARDS)
-        url = f"{self.websocket_url}/ws/dashboards/{dashboard}"
+        base = self.control_url if self._path == "control" else self.websocket_url
+        url = f"{base}/ws/dashboards/{dashboard}"
         started = time.time()
         try:
             self._socket = websocket.create_connection(url, timeout=self.receive_timeout_s)
@@ -114,5 +127,5 @@ class DashboardViewer(User):
               start_time: float) -> None:
         self.environment.events.request.fire(
             request_type="websocket", name=name, response_time=response_time,
-            response_length=length, exception=exception, context={}, start_time=start_time,
+            response_length=length, exception=exception, context={"path": self._path}, start_time=start_time,
         )

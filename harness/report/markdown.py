@@ -1,21 +1,26 @@
-"""report.md: the verdict, what broke where, and the step table, readable in a PR comment."""
+"""report.md: the verdict, what broke where and why, and the step table, readable in a PR comment."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.results import RunStatus, RunSummary, describe_toxic
+from harness.record import StepRecord, TierReport
+from harness.results import RunStatus, RunSummary
 from harness.slo import Verdict
 
-MARK = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.NO_DATA: "–"}
+MARK = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.INCONCLUSIVE: "❔", Verdict.NO_DATA: "–"}
+CAUSE_WORDS = {"fault": "fault", "load": "load: the store itself is slow",
+               "host": "host: this machine cannot judge this SLO at this load"}
 
 
 def render_markdown(summary: RunSummary) -> str:
     lines = [f"# Resilience report: {summary.experiment}", ""]
     lines.append(f"**Verdict: {summary.verdict.value.upper()}** · status {summary.status.value} · "
                  f"backend {summary.backend} · run `{summary.run_id}`")
+    if summary.verdict.value != summary.verdicts_reached.value:
+        lines.append(f"(verdicts reached before it stopped: {summary.verdicts_reached.value})")
     lines.append("")
-    if summary.status != RunStatus.COMPLETED:
+    if summary.status != RunStatus.COMPLETED or len(summary.steps) < summary.planned_steps:
         done = len(summary.steps)
         lines += [f"> **Partial run:** {done} of {summary.planned_steps} steps completed"
                   f" ({summary.status.value}: {summary.reason or 'no reason recorded'}).", ""]
@@ -24,24 +29,30 @@ def render_markdown(summary: RunSummary) -> str:
     if summary.notes:
         lines.append("")
     lines += ["## Breaking points", ""]
-    lines += [f"- {sentence}" for sentence in breaking_points(summary)] or ["- none: every SLO held"]
-    lines += ["", "## Steps", ""]
+    lines += [f"- {sentence}" for sentence in breaking_points(summary)] or ["- none: no SLO failed"]
+    undecided = inconclusive_sentences(summary)
+    if undecided:
+        lines += ["", "## Not judged with confidence", ""] + [f"- {s}" for s in undecided]
+    effects = effect_rows(summary)
+    if effects:
+        lines += ["", "## Faults: requested and effective", "",
+                  "| step | link | requested | effective added p50 | p95 |", "|---|---|---|---|---|"] + effects
+    lines += ["", "## Steps", "",
+              "Each cell: the faulted path's percentiles with the judged percentile's 95 % interval, the control "
+              "path (same store, no toxic) and the store's own view where it has one.", ""]
     tiers = sorted({tier for step in summary.steps for tier in step.slo})
-    header = ["step", "users", "toxics"] + [f"{tier} ({summary.slos.get(tier, '')})" for tier in tiers] + ["flags"]
+    header = ["step", "users", "toxics"] + [f"{tier} ({summary.slos.get(tier, '')})" for tier in tiers] + \
+        ["host", "flags"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for step in summary.steps:
-        toxics = "; ".join(describe_toxic(t.link, t.type, t.attributes) for t in step.toxics) or "none"
+        toxics = "; ".join(t.describe() for t in step.toxics) or "none"
         cells = [str(step.index), str(step.users), toxics]
-        for tier in tiers:
-            result = step.tiers.get(tier)
-            verdict = step.slo.get(tier, Verdict.NO_DATA)
-            if result is None or result.count == 0:
-                cells.append(f"{MARK[verdict]} no samples" + (f", {result.errors} errors" if result else ""))
-            else:
-                cells.append(f"{MARK[verdict]} p50 {result.p50_ms:g} · p95 {result.p95_ms:g} · "
-                             f"p99 {result.p99_ms:g} ms · n={result.count}"
-                             + (f" · {result.errors} err" if result.errors else ""))
+        cells += [_cell(step, tier) for tier in tiers]
+        host = step.host
+        cells.append("" if host is None or host.hiccup_p999_ms is None else
+                     f"CPU {host.cpu_busy_percent or 0:.0f}% · steal {host.steal_percent or 0:.1f}% · "
+                     f"hiccup p99.9 {host.hiccup_p999_ms:g} ms")
         cells.append("; ".join(step.flags) or "")
         lines.append("| " + " | ".join(cells) + " |")
     if summary.versions:
@@ -50,8 +61,34 @@ def render_markdown(summary: RunSummary) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(step: StepRecord, tier: str) -> str:
+    result: TierReport | None = step.tiers.get(tier)
+    verdict = step.slo.get(tier, Verdict.NO_DATA)
+    cause = step.cause.get(tier)
+    mark = MARK[verdict] + (f" ({cause.value})" if cause else "")
+    if result is None or result.count == 0:
+        return f"{mark} no samples" + (f", {result.errors} errors" if result else "")
+    text = f"{mark} p50 {result.p50_ms:g} · p95 {result.p95_ms:g} · p99 {result.p99_ms:g} ms"
+    if result.ci_ms is not None:
+        low, high = result.ci_ms
+        text += f" [CI {low:g}–{'∞' if high is None else f'{high:g}'}]"
+    text += f" · n={result.count}" + (f" · {result.errors} err" if result.errors else "")
+    if result.control is not None and result.control.count:
+        text += f" · control p50 {result.control.p50_ms:g} / p99 {result.control.p99_ms:g}"
+    if result.store is not None:
+        store = result.store.p99_ms if result.store.p99_ms is not None else result.store.mean_ms
+        if store is not None:
+            label = "p99" if result.store.p99_ms is not None else "mean"
+            text += f" · store {label} {store:g}"
+    return text
+
+
+def _flags(step: StepRecord) -> str:
+    return f" [flags: {'; '.join(step.flags)}]" if step.flags else ""
+
+
 def breaking_points(summary: RunSummary) -> list[str]:
-    """For each tier, the first step whose SLO failed, in a sentence."""
+    """For each tier, the first step whose SLO failed, in a sentence with its cause (never on an inconclusive)."""
     sentences = []
     tiers = sorted({tier for step in summary.steps for tier in step.slo})
     for tier in tiers:
@@ -60,11 +97,40 @@ def breaking_points(summary: RunSummary) -> list[str]:
             continue
         first = failed[0]
         held = [s for s in summary.steps if s.index < first.index and s.slo.get(tier) == Verdict.PASS]
-        faults = "; ".join(describe_toxic(t.link, t.type, t.attributes) for t in first.toxics) or "no fault"
+        faults = "; ".join(t.describe() for t in first.toxics) or "no fault"
+        cause = first.cause.get(tier)
         before = f"holds up to {held[-1].users} users, " if held else ""
         sentences.append(f"{tier} ({summary.slos.get(tier, '')}) {before}breaks at step {first.index} "
-                         f"({first.users} users, {faults}): {'; '.join(first.reasons.get(tier, []))}")
+                         f"({first.users} users, {faults})"
+                         f"{f' ({CAUSE_WORDS.get(cause.value, cause.value)})' if cause else ''}: "
+                         f"{'; '.join(first.reasons.get(tier, []))}{_flags(first)}")
     return sentences
+
+
+def inconclusive_sentences(summary: RunSummary) -> list[str]:
+    sentences = []
+    for step in summary.steps:
+        for tier, verdict in step.slo.items():
+            if verdict != Verdict.INCONCLUSIVE:
+                continue
+            cause = step.cause.get(tier)
+            why = f" ({CAUSE_WORDS[cause.value]})" if cause else ""
+            host = step.host
+            noise = (f"; host noise: hiccup p99 {host.hiccup_p99_ms:g} / p99.9 {host.hiccup_p999_ms:g} ms, "
+                     f"CPU {host.cpu_busy_percent or 0:.0f}%") if host and host.hiccup_p999_ms is not None else ""
+            sentences.append(f"step {step.index} ({step.users} users) {tier}{why}: "
+                             f"{'; '.join(step.reasons.get(tier, []))}{noise}{_flags(step)}")
+    return sentences
+
+
+def effect_rows(summary: RunSummary) -> list[str]:
+    rows = []
+    for step in summary.steps:
+        for link, effect in step.links.items():
+            p50 = "–" if effect.effective_added_ms is None else f"+{effect.effective_added_ms:g} ms"
+            p95 = "–" if effect.effective_added_p95_ms is None else f"+{effect.effective_added_p95_ms:g} ms"
+            rows.append(f"| {step.index} | {link} | {effect.requested} | {p50} | {p95} |")
+    return rows
 
 
 def write_markdown(summary: RunSummary, folder: Path) -> Path:

@@ -38,11 +38,18 @@ class Endpoints(BaseModel):
     backend: str
     toxiproxy_api: str
     links: dict[str, LinkEndpoint]
+    # Per link, a second proxy to the same upstream that never carries a toxic.
+    controls: dict[str, LinkEndpoint] = {}
     # How clients reach each store through its link (scheme and credentials included).
     redis_url: str
     materialize_dsn: str
     clickhouse_url: str
     websocket_url: str
+    # The same through the control proxies.
+    redis_control_url: str | None = None
+    materialize_control_dsn: str | None = None
+    clickhouse_control_url: str | None = None
+    websocket_control_url: str | None = None
     versions: dict[str, str] = {}
     notes: list[str] = []
 

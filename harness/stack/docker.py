@@ -25,6 +25,7 @@ import requests.exceptions
 from harness.errors import StackError
 from harness.stack.base import Address, Endpoints, LinkEndpoint, ManagedStack
 from harness.stack.compose import Project, Service, load_project
+from harness.stack.links import link_of, swap_address
 from harness.stack.readiness import CallableCheck, HttpCheck, wait_ready
 
 RUN_LABEL = "com.flowforge.harness.run"
@@ -226,6 +227,7 @@ class DockerStack(ManagedStack):
         return int(bindings[0]["HostPort"])
 
     def _endpoints(self, project: Project, settings: dict[str, Any]) -> Endpoints:
+        from harness.errors import toxiproxy_errors
         from toxics.client import ToxiproxyClient
 
         toxiproxy = settings.get("toxiproxy", {}).get("service", "toxiproxy")
@@ -237,16 +239,19 @@ class DockerStack(ManagedStack):
         backend_url = f"http://{LOOPBACK}:{self._published(backend, backend_port)}"
         wait_ready(backend, HttpCheck(f"{backend_url}/healthz"), 120,
                    ContainerWatch(backend, self._containers[backend]))
-        with ToxiproxyClient(api) as client:
+        with toxiproxy_errors(), ToxiproxyClient(api) as client:
             proxies = client.proxies()
             version = client.version()
-        links, rewrites = {}, {}
+        links: dict[str, LinkEndpoint] = {}
+        controls: dict[str, LinkEndpoint] = {}
+        rewrites = {}
         for name, proxy in proxies.items():
             port = int(proxy.listen.rsplit(":", 1)[1])
             published = self._published(toxiproxy, port)
             up_host, _, up_port = proxy.upstream.rpartition(":")
-            links[name] = LinkEndpoint(listen=Address(host=LOOPBACK, port=published),
-                                       upstream=Address(host=up_host, port=int(up_port)))
+            link, is_control = link_of(name)
+            (controls if is_control else links)[link] = LinkEndpoint(
+                listen=Address(host=LOOPBACK, port=published), upstream=Address(host=up_host, port=int(up_port)))
             rewrites[f"{toxiproxy}:{port}"] = f"{LOOPBACK}:{published}"
         env = project.services[backend].environment
 
@@ -255,8 +260,17 @@ class DockerStack(ManagedStack):
                 url = url.replace(inside, outside)
             return url
 
+        def control_of(link: str, url: str) -> str | None:
+            if link not in controls or link not in links:
+                return None
+            return swap_address(url, links[link].listen, controls[link].listen)
+
         if "websocket" not in links:
             raise StackError("toxiproxy has no proxy named websocket (compose/toxiproxy.json)")
+        redis_url = from_host(env.get("FF_REDIS_URL", ""))
+        materialize_dsn = from_host(env.get("FF_MATERIALIZE_DSN", ""))
+        clickhouse_url = from_host(env.get("FF_CLICKHOUSE_URL", ""))
+        websocket_url = f"ws://{links['websocket'].listen}"
         versions = {"toxiproxy": version}
         versions.update({s.name: s.image or f"built from {s.build.context}" for s in project.services.values()
                          if s.name in self._containers and (s.image or s.build)})
@@ -264,10 +278,15 @@ class DockerStack(ManagedStack):
             backend=backend_url,
             toxiproxy_api=api,
             links=links,
-            redis_url=from_host(env.get("FF_REDIS_URL", "")),
-            materialize_dsn=from_host(env.get("FF_MATERIALIZE_DSN", "")),
-            clickhouse_url=from_host(env.get("FF_CLICKHOUSE_URL", "")),
-            websocket_url=f"ws://{links['websocket'].listen}",
+            controls=controls,
+            redis_url=redis_url,
+            materialize_dsn=materialize_dsn,
+            clickhouse_url=clickhouse_url,
+            websocket_url=websocket_url,
+            redis_control_url=control_of("redis", redis_url),
+            materialize_control_dsn=control_of("materialize", materialize_dsn),
+            clickhouse_control_url=control_of("clickhouse", clickhouse_url),
+            websocket_control_url=control_of("websocket", websocket_url),
             versions=versions,
             notes=list(settings.get("notes", [])),
         )

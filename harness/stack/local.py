@@ -14,11 +14,13 @@ from pathlib import Path
 from harness.errors import StackError
 from harness.stack import binaries, services
 from harness.stack.base import Address, Endpoints, LinkEndpoint, ManagedStack
+from harness.stack.links import create_link_proxies
 from harness.stack.ports import LOOPBACK, free_port
 from harness.stack.readiness import wait_ready
 from harness.stack.services import DB_NAME, DB_USER, Service
 from toxics.client import ToxiproxyClient
 
+STORE_LINKS = ("redis", "materialize", "clickhouse")
 MATERIALIZE_NOTE = (
     "local backend: PostgreSQL stands in for Materialize (same wire protocol); "
     "materialize-tier numbers are PostgreSQL's"
@@ -73,38 +75,42 @@ class LocalStack(ManagedStack):
         services.seed(direct, self.folder / "logs" / "seed.log", self.python, self.run_id)
 
         api = f"http://{LOOPBACK}:{toxiproxy.address[1]}"
-        links = {
-            "redis": _link(redis.address),
-            "materialize": _link(postgres.address),
-            "clickhouse": _link(clickhouse.address),
-        }
+        links: dict[str, LinkEndpoint] = {}
+        controls: dict[str, LinkEndpoint] = {}
+        stores = {"redis": redis.address, "materialize": postgres.address, "clickhouse": clickhouse.address}
         with ToxiproxyClient(api) as client:
-            for link, endpoint in links.items():
-                client.create_proxy(link, str(endpoint.listen), str(endpoint.upstream))
-            proxied = _store_env(*(_pair(links[link].listen) for link in ("redis", "materialize", "clickhouse")))
-            backend = self._start(services.reference_backend(self.folder, self.run_id, proxied, self.python))
+            for link, (host, port) in stores.items():
+                links[link], controls[link] = create_link_proxies(client, link, Address(host=host, port=port),
+                                                                  _loopback_port)
+            # The backend reaches the stores through their faulted links only.
+            faulted = _store_env(*(_pair(links[k].listen) for k in STORE_LINKS))
+            backend = self._start(services.reference_backend(self.folder, self.run_id, faulted, self.python))
             wait_ready(backend.name, backend.check, backend.ready_timeout_s, backend.process)
-            links["websocket"] = _link(backend.address)
-            client.create_proxy("websocket", str(links["websocket"].listen), str(links["websocket"].upstream))
-
+            host, port = backend.address
+            links["websocket"], controls["websocket"] = create_link_proxies(
+                client, "websocket", Address(host=host, port=port), _loopback_port)
+        proxied = _store_env(*(_pair(links[k].listen) for k in STORE_LINKS))
+        control = _store_env(*(_pair(controls[k].listen) for k in STORE_LINKS))
         return Endpoints(
             backend=f"http://{LOOPBACK}:{backend.address[1]}",
             toxiproxy_api=api,
             links=links,
+            controls=controls,
             redis_url=proxied["FF_REDIS_URL"],
             materialize_dsn=proxied["FF_MATERIALIZE_DSN"],
             clickhouse_url=proxied["FF_CLICKHOUSE_URL"],
             websocket_url=f"ws://{links['websocket'].listen}",
+            redis_control_url=control["FF_REDIS_URL"],
+            materialize_control_dsn=control["FF_MATERIALIZE_DSN"],
+            clickhouse_control_url=control["FF_CLICKHOUSE_URL"],
+            websocket_control_url=f"ws://{controls['websocket'].listen}",
             versions=_versions(),
             notes=[MATERIALIZE_NOTE],
         )
 
 
-def _link(upstream: tuple[str, int]) -> LinkEndpoint:
-    return LinkEndpoint(
-        listen=Address(host=LOOPBACK, port=free_port()),
-        upstream=Address(host=upstream[0], port=upstream[1]),
-    )
+def _loopback_port() -> Address:
+    return Address(host=LOOPBACK, port=free_port())
 
 
 def _pair(address: Address) -> tuple[str, int]:

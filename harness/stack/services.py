@@ -21,6 +21,8 @@ from harness.stack.process import ManagedProcess, run_labels, tail_file
 from harness.stack.readiness import Check, HttpCheck, TcpCheck
 
 REFERENCE_DIR = binaries.REPO_ROOT / "compose" / "reference"
+# Shared with compose/offline.yaml: Debian's users plus log_queries (see the file).
+CLICKHOUSE_USERS = binaries.REPO_ROOT / "compose" / "offline" / "clickhouse-users.xml"
 DB_USER = "flowforge"
 DB_NAME = "flowforge"
 
@@ -49,6 +51,10 @@ def redis(folder: Path, run_id: str) -> Service:
         str(binaries.debian_program("redis-server", "redis-server")),
         "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
         "--dir", str(_mkdir(folder / "data" / "redis")),
+        # The server-side vantage reads GET percentiles from INFO latencystats
+        # (on by default in 7.0; said here because the vantage depends on it),
+        # with every percentile an SLO may name.
+        "--latency-tracking", "yes", "--latency-tracking-info-percentiles", "50 90 95 99 99.9",
     ]
     process = ManagedProcess("redis", argv, folder / "logs" / "redis.log", run_id)
     return Service("redis", process, TcpCheck(LOOPBACK, port), 20, (LOOPBACK, port))
@@ -77,6 +83,8 @@ def postgres(folder: Path, run_id: str) -> Service:
         str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
         "-c", f"listen_addresses={LOOPBACK}", "-c", f"unix_socket_directories={data}",
         "-c", "fsync=off", "-c", "max_connections=200",
+        # The server-side vantage's only per-query timing on PostgreSQL.
+        "-c", "shared_preload_libraries=pg_stat_statements",
     ]
     process = ManagedProcess("materialize (postgresql)", argv, log, run_id, stop_signal=signal.SIGINT)
     return Service("materialize", process, TcpCheck(LOOPBACK, port), 30, (LOOPBACK, port), scratch)
@@ -85,6 +93,15 @@ def postgres(folder: Path, run_id: str) -> Service:
 def create_database(port: int, log: Path, run_id: str) -> None:
     createdb = binaries.postgres_bin_dir() / "createdb"
     _run_once([str(createdb), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, DB_NAME], log, "createdb",
+              run_id=run_id)
+    create_stat_statements(port, log, run_id)
+
+
+def create_stat_statements(port: int, log: Path, run_id: str) -> None:
+    """pg_stat_statements in the database, for the server-side vantage (the library is preloaded)."""
+    psql = binaries.postgres_bin_dir() / "psql"
+    _run_once([str(psql), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, "-d", DB_NAME, "-v", "ON_ERROR_STOP=1",
+               "-qc", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"], log, "create pg_stat_statements",
               run_id=run_id)
 
 
@@ -102,11 +119,18 @@ CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
     <path>{data}/</path>
     <tmp_path>{data}/tmp/</tmp_path>
     <user_files_path>{data}/user_files/</user_files_path>
-    <users_config>/etc/clickhouse-server/users.xml</users_config>
+    <users_config>{users}</users_config>
     <default_profile>default</default_profile>
     <default_database>default</default_database>
     <mark_cache_size>536870912</mark_cache_size>
     <max_concurrent_queries>200</max_concurrent_queries>
+    <!-- Where log_queries (users.xml) writes; the server-side vantage reads it.
+         SYSTEM FLUSH LOGS forces a flush, the interval bounds the lag without it. -->
+    <query_log>
+        <database>system</database>
+        <table>query_log</table>
+        <flush_interval_milliseconds>1000</flush_interval_milliseconds>
+    </query_log>
 </yandex>
 """
 
@@ -117,7 +141,10 @@ def clickhouse(folder: Path, run_id: str) -> Service:
     logs = _mkdir(folder / "logs")
     config = folder / "config" / "clickhouse.xml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(CLICKHOUSE_CONFIG.format(logs=logs, data=data, http_port=http_port, tcp_port=tcp_port))
+    # A copy in the run folder: the run keeps the settings it ran with.
+    users = shutil.copy(CLICKHOUSE_USERS, config.parent / "clickhouse-users.xml")
+    config.write_text(CLICKHOUSE_CONFIG.format(logs=logs, data=data, http_port=http_port, tcp_port=tcp_port,
+                                               users=users))
     argv = [str(binaries.debian_program("clickhouse-server", "clickhouse-server")), f"--config-file={config}"]
     process = ManagedProcess("clickhouse", argv, logs / "clickhouse.log", run_id, cwd=data)
     check = HttpCheck(f"http://{LOOPBACK}:{http_port}/ping")

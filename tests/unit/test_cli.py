@@ -8,6 +8,7 @@ import pytest
 
 import harness.runner
 from harness.cli import EXIT_BAD_INPUT, main
+from harness.contract import Series, StepLine, TierSeries
 from harness.histogram import encode, new_histogram, record_ms
 from harness.journal import Journal
 from harness.plan import build_plan
@@ -110,11 +111,18 @@ def test_plan_with_short_steps(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         "step 1:    5 users  t=     0 s  window 2–8 s  no toxics",
-        "step 2:   10 users  t=     8 s  window 10–16 s  clickhouse latency (latency=50, jitter=0)",
-        "step 3:   25 users  t=    16 s  window 18–24 s  clickhouse latency (latency=100, jitter=0)",
-        "step 4:   50 users  t=    24 s  window 26–32 s  clickhouse latency (latency=200, jitter=0)",
-        "step 5:  100 users  t=    32 s  window 34–40 s  clickhouse latency (latency=400, jitter=0)",
+        "step 2:   10 users  t=     8 s  window 10–16 s  clickhouse latency 50 ms downstream",
+        "step 3:   25 users  t=    16 s  window 18–24 s  clickhouse latency 100 ms downstream",
+        "step 4:   50 users  t=    24 s  window 26–32 s  clickhouse latency 200 ms downstream",
+        "step 5:  100 users  t=    32 s  window 34–40 s  clickhouse latency 400 ms downstream",
         "total: 42 s",
+        "probes (per path: the faulted link and its control proxy, alternated; open model):",
+        "  redis        166.67/s per path, 2 connections per path, ~1000 samples per path per window "
+        "(SLO p99 < 1 ms)",
+        "  materialize  166.67/s per path, 4 connections per path, ~1000 samples per path per window "
+        "(SLO p99 < 10 ms)",
+        "  clickhouse   10/s per path, 10 connections per path, ~60 samples per path per window "
+        "(SLO p95 < 500 ms)",
     ]
 
 
@@ -123,7 +131,10 @@ def test_plan_as_written(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "step 1:    5 users  t=     0 s  window 10–60 s  no toxics"
-    assert lines[-1] == "total: 303 s"
+    assert "total: 303 s" in lines
+    # Enough samples by construction: each tier's probe rate fills its window for its percentile.
+    assert any(line.startswith("  redis        100/s per path") and "~5000 samples" in line for line in lines)
+    assert not any("warning" in line for line in lines)
 
 
 @pytest.mark.parametrize(
@@ -208,8 +219,8 @@ def test_report_rebuilds_results_of_a_killed_run(tmp_path: Path, capsys: pytest.
     journal = Journal(tmp_path / "journal.jsonl")
     journal.append("run-start", experiment="cli-report", run_id="r-1", backend="local", planned_steps=2,
                    slos={"redis": "p99 < 1 ms"})
-    journal.append("step", record=build_record(plan.steps[0], {"tiers": {"redis": {"hdr": encode(histogram)}}},
-                                               slos))
+    line = StepLine(index=1, tiers={"redis": TierSeries(faulted=Series(hdr=encode(histogram)))})
+    journal.append("step", record=build_record(plan.steps[0], line, slos))
     # killed here: no second step, no run-end
     code, out, err = _run(["report", str(tmp_path)], capsys)
     assert (code, err) == (0, "")

@@ -16,8 +16,9 @@ import pytest
 
 from harness.histogram import decode, summarize
 from harness.plan import Plan, Step
-from locustfiles.loadplan import PlanClock, write_clock
-from locustfiles.recorder import LIVE_PERIOD_S, StepRecorder, live_path, tier_of
+from harness.contract import live_path, write_clock
+from locustfiles.loadplan import PlanClock
+from locustfiles.recorder import LIVE_PERIOD_S, StepRecorder, tier_of
 
 T0 = 1_700_000_000.0
 
@@ -63,9 +64,13 @@ def _sample(recorder: StepRecorder, at_s: float, ms: float = 1.0, request_type: 
                         exception=exception, context={}, start_time=T0 + at_s)
 
 
-def _counts(record: dict[str, Any]) -> dict[str, int]:
-    return {tier: (summarize(decode(data["hdr"])).count if data["hdr"] else 0)
+def _counts(record: dict[str, Any], path: str = "faulted") -> dict[str, int]:
+    return {tier: (summarize(decode(data[path]["hdr"])).count if data[path] and data[path]["hdr"] else 0)
             for tier, data in record["tiers"].items()}
+
+
+def _line(recorder: StepRecorder, index: int) -> dict[str, Any]:
+    return recorder.line_of(index).model_dump(mode="json")
 
 
 def test_importing_the_recorder_does_not_import_locust_or_gevent() -> None:
@@ -93,7 +98,7 @@ def test_importing_the_recorder_does_not_import_locust_or_gevent() -> None:
 )
 def test_sample_lands_in_the_window_holding_its_start(recorder: StepRecorder, at_s: float, step: int | None) -> None:
     _sample(recorder, at_s, ms=3.0)
-    got = {index: _counts(recorder.record_of(index)) for index in (1, 2)}
+    got = {index: _counts(_line(recorder, index)) for index in (1, 2)}
     expected = {1: {}, 2: {}}
     if step is not None:
         expected[step] = {"http": 1}
@@ -102,15 +107,15 @@ def test_sample_lands_in_the_window_holding_its_start(recorder: StepRecorder, at
 
 def test_a_slow_reply_counts_where_it_started(recorder: StepRecorder) -> None:
     _sample(recorder, 9.5, ms=5000.0)  # ends in step 2's window, started in step 1's
-    assert _counts(recorder.record_of(1)) == {"http": 1}
-    assert _counts(recorder.record_of(2)) == {}
+    assert _counts(_line(recorder, 1)) == {"http": 1}
+    assert _counts(_line(recorder, 2)) == {}
 
 
 def test_latencies_keep_microseconds(recorder: StepRecorder) -> None:
     for _ in range(50):
         _sample(recorder, 3, ms=0.25, request_type="redis")
         _sample(recorder, 3, ms=0.75, request_type="redis")
-    summary = summarize(decode(recorder.record_of(1)["tiers"]["redis"]["hdr"]))
+    summary = summarize(decode(_line(recorder, 1)["tiers"]["redis"]["faulted"]["hdr"]))
     assert (summary.count, summary.p50_ms, summary.p99_ms) == (100, 0.25, 0.75)
 
 
@@ -128,7 +133,7 @@ def test_samples_are_split_by_tier(recorder: StepRecorder) -> None:
     _sample(recorder, 3, request_type="redis", name="probe")
     _sample(recorder, 4, request_type="GET")
     _sample(recorder, 5, request_type="websocket", name="delivery")
-    assert _counts(recorder.record_of(1)) == {"redis": 2, "websocket": 1, "http": 1}
+    assert _counts(_line(recorder, 1)) == {"redis": 2, "websocket": 1, "http": 1}
 
 
 def test_exceptions_are_errors_by_kind_not_latencies(recorder: StepRecorder) -> None:
@@ -138,18 +143,18 @@ def test_exceptions_are_errors_by_kind_not_latencies(recorder: StepRecorder) -> 
     _sample(recorder, 5, request_type="websocket", name="delivery", ms=20)
     _sample(recorder, 6, request_type="redis", name="probe", exception=TimeoutError())
     _sample(recorder, 1, request_type="redis", name="probe", exception=TimeoutError())  # settling: dropped
-    record = recorder.record_of(1)
-    assert record["tiers"]["websocket"]["errors"] == 3
-    assert record["tiers"]["websocket"]["error_kinds"] == {"lost": 2, "disconnected": 1}
+    record = _line(recorder, 1)
+    assert record["tiers"]["websocket"]["faulted"]["errors"] == 3
+    assert record["tiers"]["websocket"]["faulted"]["error_kinds"] == {"lost": 2, "disconnected": 1}
     assert _counts(record)["websocket"] == 1
-    assert record["tiers"]["redis"] == {"hdr": None, "errors": 1, "error_kinds": {"probe": 1}}
+    assert record["tiers"]["redis"]["faulted"] == {"hdr": None, "errors": 1, "error_kinds": {"probe": 1}}
 
 
 def test_no_samples_without_a_clock(out_path: Path) -> None:
     recorder = StepRecorder(PLAN, PlanClock(None), out_path)
     recorder.on_request(request_type="GET", name="/", response_time=1.0, exception=None, start_time=time.time())
     assert recorder.tick(5) == []
-    assert recorder.record_of(1)["tiers"] == {}
+    assert _line(recorder, 1)["tiers"] == {}
     assert not out_path.exists()
 
 
@@ -160,7 +165,7 @@ def test_clock_started_in_process(now: FakeTime, out_path: Path) -> None:
     recorder = StepRecorder(PLAN, clock, out_path)
     now.now = T0 + 5
     recorder.on_request(request_type="GET", name="/", response_time=1000.0, exception=None)  # started at T0+4
-    assert _counts(recorder.record_of(1)) == {"http": 1}
+    assert _counts(_line(recorder, 1)) == {"http": 1}
 
 
 def test_tick_writes_one_line_per_step_at_flush_time(recorder: StepRecorder, out_path: Path,
@@ -185,7 +190,7 @@ def test_tick_writes_one_line_per_step_at_flush_time(recorder: StepRecorder, out
     assert first["users"] == 5  # users when the window closed
     assert isinstance(first["generator_cpu_percent"], float)
     assert _counts(first) == {"redis": 1}
-    assert first["tiers"]["redis"]["errors"] == 0
+    assert first["tiers"]["redis"]["faulted"]["errors"] == 0
 
     now.now = T0 + 11.5
     assert recorder.tick(10) == []
@@ -252,9 +257,37 @@ def test_live_snapshot_covers_the_last_seconds_including_settling(
     snapshot = json.loads(live_path(out_path).read_text())
     assert snapshot["index"] == 0
     assert _counts(snapshot) == {"redis": 2}
-    assert snapshot["tiers"]["redis"]["errors"] == 1
-    assert summarize(decode(snapshot["tiers"]["redis"]["hdr"])).max_ms == pytest.approx(5.0, rel=0.01)
+    assert snapshot["tiers"]["redis"]["faulted"]["errors"] == 1
+    assert summarize(decode(snapshot["tiers"]["redis"]["faulted"]["hdr"])).max_ms == pytest.approx(5.0, rel=0.01)
     # The next period starts empty: the snapshot is of the last seconds, not the run.
     now.now = T0 + 2 * LIVE_PERIOD_S + 0.2
     live_recorder.tick(5)
     assert json.loads(live_path(out_path).read_text())["tiers"] == {}
+
+
+def test_control_samples_and_service_times_go_to_their_own_series(recorder: StepRecorder) -> None:
+    for _ in range(3):
+        recorder.on_request(request_type="redis", name="probe", response_time=5.0, exception=None,
+                            start_time=T0 + 3, context={"path": "faulted", "service_ms": 1.0})
+    recorder.on_request(request_type="redis", name="probe", response_time=0.5, exception=None,
+                        start_time=T0 + 3, context={"path": "control", "service_ms": 0.4})
+    recorder.on_request(request_type="redis", name="probe", response_time=9.0, exception=OSError("refused"),
+                        start_time=T0 + 3, context={"path": "control"})
+    line = recorder.line_of(1)
+    redis = line.tiers["redis"]
+    assert summarize(decode(redis.faulted.hdr)).count == 3
+    assert summarize(decode(redis.faulted.hdr)).max_ms == pytest.approx(5.0, rel=0.01)
+    # The intended-send latency is judged; the actual-send one is kept beside it.
+    assert summarize(decode(redis.faulted_service.hdr)).max_ms == pytest.approx(1.0, rel=0.01)
+    assert summarize(decode(redis.control.hdr)).count == 1
+    assert redis.control.errors == 1
+    assert summarize(decode(redis.control_service.hdr)).max_ms == pytest.approx(0.4, rel=0.01)
+
+
+def test_hiccups_land_in_the_step_they_woke_in(recorder: StepRecorder) -> None:
+    recorder.on_hiccup(0.3, at=T0 + 3)
+    recorder.on_hiccup(2.0, at=T0 + 13)
+    recorder.on_hiccup(9.0, at=T0 + 1)  # settling: not measured
+    first, second = recorder.line_of(1), recorder.line_of(2)
+    assert summarize(decode(first.hiccup.hdr)).max_ms == pytest.approx(0.3, rel=0.01)
+    assert summarize(decode(second.hiccup.hdr)).count == 1

@@ -10,11 +10,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from harness.contract import Series, StepLine, TierSeries
 from harness.histogram import encode, new_histogram, record_ms
 from harness.journal import Journal
 from harness.plan import Plan, build_plan
 from harness.record import StepRecord, build_record
-from harness.results import CSV_COLUMNS, RunStatus, summarize_journal, write_results
+from harness.results import CSV_COLUMNS, RunStatus, RunVerdict, summarize_journal, write_results
 from harness.slo import Verdict
 from harness.spec import Experiment, TierSlo
 
@@ -50,9 +51,10 @@ def _records(plan: Plan) -> list[StepRecord]:
     ]
     records = []
     for step, line in zip(plan.steps, lines, strict=False):
-        line = {"index": step.index, "window": [1000 + step.window_start_s, 1000 + step.end_s],
-                "users": step.users, "generator_cpu_percent": 30.0, **line}
-        records.append(build_record(step, line, SLOS))
+        tiers = {tier: TierSeries(faulted=Series(**data)) for tier, data in line["tiers"].items()}
+        measured = StepLine(index=step.index, window=(1000 + step.window_start_s, 1000 + step.end_s),
+                            users=step.users, generator_cpu_percent=30.0, tiers=tiers)
+        records.append(build_record(step, measured, SLOS))
     return records
 
 
@@ -110,7 +112,10 @@ def test_summary_json_has_what_a_user_reads(tmp_path: Path) -> None:
         {"redis": "fail", "clickhouse": "pass"},
         {"redis": "no-data", "clickhouse": "fail"},
     ]
-    assert steps[1]["reasons"] == {"redis": ["p99 1.5 ms ≥ 1 ms"]}
+    assert steps[1]["reasons"] == {"redis": ["p99 1.5 ms (95 % CI 1.5–1.5) vs bound 1 ms"]}
+    # No control path and no store view here, no toxic on the link: the store side is blamed.
+    assert steps[1]["cause"] == {"redis": "load"}
+    assert steps[1]["tiers"]["redis"]["ci_ms"] == [1.5, 1.5]
     assert steps[1]["error_kinds"] == {"redis": {"probe": 2}}
     assert all("histograms" not in s for s in steps)  # they stay in the journal
     assert summary.verdict == Verdict.FAIL
@@ -129,7 +134,7 @@ def test_steps_csv_one_row_per_step_and_tier(tmp_path: Path) -> None:
     ]
     step2_redis = rows[3]
     assert step2_redis["users"] == "10"
-    assert step2_redis["toxics"] == "clickhouse latency (latency=50, jitter=0)"
+    assert step2_redis["toxics"] == "clickhouse latency 50 ms downstream"
     assert (step2_redis["count"], step2_redis["errors"], step2_redis["error_ratio"]) == ("1000", "2", "0.002")
     assert (step2_redis["p50_ms"], step2_redis["p99_ms"]) == ("0.3", "1.5")
     assert step2_redis["slo"] == "p99 < 1 ms"
@@ -157,7 +162,7 @@ def test_junit_one_case_per_step_and_slo(tmp_path: Path) -> None:
         ("ch-latency.step03", "clickhouse: p95 < 500 ms at 25 users"),
     }
     failed = cases[("ch-latency.step02", "redis: p99 < 1 ms at 10 users")]
-    assert failed.find("failure").get("message") == "p99 1.5 ms ≥ 1 ms"
+    assert failed.find("failure").get("message") == "p99 1.5 ms (95 % CI 1.5–1.5) vs bound 1 ms (cause: load)"
     clickhouse_failed = cases[("ch-latency.step03", "clickhouse: p95 < 500 ms at 25 users")]
     assert clickhouse_failed.find("failure").get("message").startswith("p95 ")
     skipped = cases[("ch-latency.step03", "redis: p99 < 1 ms at 25 users")]
@@ -176,7 +181,9 @@ def test_journal_without_run_end_is_interrupted(tmp_path: Path) -> None:
     assert data["ended_at"] is None
     assert data["planned_steps"] == 3
     assert [s["index"] for s in data["steps"]] == [1]
-    assert data["verdict"] == "pass"
+    # One step of three passed: the run is incomplete, never "pass".
+    assert data["verdict"] == "incomplete"
+    assert data["verdicts_reached"] == "pass"
     assert (folder / "steps.csv").is_file() and (folder / "junit.xml").is_file()
 
 
@@ -213,7 +220,8 @@ def test_journal_without_run_start_is_refused(tmp_path: Path) -> None:
 def test_run_with_no_steps(tmp_path: Path) -> None:
     folder = _run_folder(tmp_path, steps=0, end={"status": "failed", "reason": "stack did not start"})
     summary = write_results(folder)
-    assert summary.verdict == Verdict.NO_DATA
+    assert summary.verdict == RunVerdict.INCOMPLETE
+    assert summary.verdicts_reached == Verdict.NO_DATA
     assert summary.steps == []
     suite = ET.parse(folder / "junit.xml").getroot()[0]
     assert (suite.get("tests"), suite.get("failures")) == ("0", "0")

@@ -1,109 +1,114 @@
-"""harness.slo: verdicts per tier (strict bounds, error ratio, no data) and the trust flag for sample counts."""
+"""harness.slo: bound verdicts from confidence intervals, causes, and how verdicts add up (table-driven)."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.slo import TierResult, Verdict, judge, judge_step, overall, too_few_samples
+from harness.slo import Cause, Estimate, Evidence, TierResult, Verdict, judge, overall, store_holds
 from harness.spec import TierSlo
 
-PASS, FAIL, NO_DATA = Verdict.PASS, Verdict.FAIL, Verdict.NO_DATA
+PASS, FAIL, INC, NO_DATA = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.NO_DATA
+FAULT, LOAD, HOST = Cause.FAULT, Cause.LOAD, Cause.HOST
+REDIS = TierSlo(p99_ms=1)
 
 
-def _result(count: int = 1000, errors: int = 0, **percentiles: float) -> TierResult:
-    return TierResult(count=count, errors=errors, **percentiles)
+def est(value: float, low: float, high: float | None, percentile: float = 99.0) -> Estimate:
+    return Estimate(percentile=percentile, value_ms=value, low_ms=low, high_ms=high)
 
 
-@pytest.mark.parametrize(
-    ("slo", "result", "verdict", "reasons"),
-    [
-        pytest.param(TierSlo(p99_ms=1), _result(p99_ms=0.999), PASS, [], id="p99-just-under"),
-        pytest.param(TierSlo(p99_ms=1), _result(p99_ms=1.0), FAIL, ["p99 1 ms ≥ 1 ms"], id="p99-equal-fails"),
-        pytest.param(TierSlo(p99_ms=1), _result(p99_ms=1.4), FAIL, ["p99 1.4 ms ≥ 1 ms"], id="p99-over"),
-        pytest.param(TierSlo(p95_ms=500), _result(p95_ms=499.9, p99_ms=900), PASS, [], id="only-bounded-percentile"),
-        pytest.param(TierSlo(p95_ms=500), _result(p95_ms=500), FAIL, ["p95 500 ms ≥ 500 ms"], id="p95-equal"),
-        pytest.param(TierSlo(p999_ms=20), _result(p999_ms=25), FAIL, ["p99.9 25 ms ≥ 20 ms"], id="p999"),
-        pytest.param(
-            TierSlo(p50_ms=5, p99_ms=10), _result(p50_ms=6, p99_ms=11), FAIL,
-            ["p50 6 ms ≥ 5 ms", "p99 11 ms ≥ 10 ms"], id="every-breached-bound-named",
-        ),
-        pytest.param(TierSlo(error_ratio=0.01), _result(count=100, errors=0), PASS, [], id="no-errors"),
-        pytest.param(TierSlo(error_ratio=0.01), _result(count=1000, errors=9), PASS, [], id="ratio-under"),
-        pytest.param(
-            TierSlo(error_ratio=0.01), _result(count=99, errors=1), FAIL, ["error ratio 1.00% ≥ 1.00%"],
-            id="ratio-equal-fails",
-        ),
-        pytest.param(
-            TierSlo(error_ratio=0.01), _result(count=90, errors=10), FAIL, ["error ratio 10.00% ≥ 1.00%"],
-            id="ratio-over",
-        ),
-        pytest.param(TierSlo(error_ratio=0), _result(count=10, errors=0), PASS, [], id="zero-ratio-no-errors"),
-        pytest.param(
-            TierSlo(error_ratio=0), _result(count=10, errors=1), FAIL, ["error ratio 9.09% ≥ 0.00%"],
-            id="zero-ratio-one-error",
-        ),
-        pytest.param(
-            TierSlo(p99_ms=1), _result(count=0, errors=5), FAIL, ["every one of 5 attempts failed"],
-            id="all-errors-latency-slo",
-        ),
-        pytest.param(
-            TierSlo(error_ratio=0.01), _result(count=0, errors=5), FAIL, ["error ratio 100.00% ≥ 1.00%"],
-            id="all-errors-ratio-slo",
-        ),
-        pytest.param(
-            TierSlo(p99_ms=1, error_ratio=0.01), _result(count=0, errors=3), FAIL,
-            ["every one of 3 attempts failed", "error ratio 100.00% ≥ 1.00%"], id="all-errors-both",
-        ),
-        pytest.param(
-            TierSlo(p99_ms=10, error_ratio=0.5), _result(count=50, errors=50, p99_ms=12), FAIL,
-            ["p99 12 ms ≥ 10 ms", "error ratio 50.00% ≥ 50.00%"], id="latency-and-ratio",
-        ),
-        pytest.param(TierSlo(p99_ms=1), None, NO_DATA, ["no samples in the window"], id="no-result"),
-        pytest.param(TierSlo(p99_ms=1), _result(count=0, errors=0), NO_DATA, ["no samples in the window"],
-                     id="zero-attempts"),
-    ],
-)
-def test_judge(slo: TierSlo, result: TierResult | None, verdict: Verdict, reasons: list[str]) -> None:
-    got = judge(slo, result)
-    assert (got.verdict, got.reasons) == (verdict, reasons)
-
-
-def test_error_ratio_counts_errors_among_all_attempts() -> None:
-    result = _result(count=75, errors=25)
-    assert result.attempts == 100
-    assert result.error_ratio == 0.25
-    assert _result(count=0, errors=0).error_ratio == 0.0
-
-
-def test_judge_step_judges_every_slo_tier() -> None:
-    slos = {"redis": TierSlo(p99_ms=1), "http": TierSlo(error_ratio=0.01), "clickhouse": TierSlo(p95_ms=500)}
-    results = {"redis": _result(p99_ms=2), "http": _result(count=100), "websocket": _result(p95_ms=1)}
-    verdicts = judge_step(slos, results)
-    assert {tier: v.verdict for tier, v in verdicts.items()} == {"redis": FAIL, "http": PASS, "clickhouse": NO_DATA}
+def evidence(faulted: Estimate | None, control: Estimate | None = None, store: bool | None = None,
+             link_faulted: bool = False, added: float | None = None, count: int = 1000,
+             errors: int = 0) -> Evidence:
+    return Evidence(result=TierResult(count=count, errors=errors),
+                    estimates={99.0: faulted} if faulted else {},
+                    control={99.0: control} if control else {},
+                    store_holds={99.0: store}, link_faulted=link_faulted, added_p50_ms=added)
 
 
 @pytest.mark.parametrize(
-    ("slo", "count", "too_few"),
+    ("estimate", "bound", "verdict"),
     [
-        (TierSlo(p99_ms=1), 499, True),
-        (TierSlo(p99_ms=1), 500, False),
-        (TierSlo(p99_ms=1), 1, True),
-        (TierSlo(p99_ms=1), 0, False),  # no samples is no-data, not "too few"
-        (TierSlo(p95_ms=500), 99, True),
-        (TierSlo(p95_ms=500), 100, False),
-        (TierSlo(p50_ms=5), 9, True),
-        (TierSlo(p50_ms=5), 10, False),
-        (TierSlo(p999_ms=5), 4999, True),
-        (TierSlo(p50_ms=5, p99_ms=10), 100, True),  # the most demanding percentile decides
-        (TierSlo(error_ratio=0.01), 1, False),  # a ratio needs no minimum
+        (est(0.5, 0.4, 0.6), 1.0, PASS),
+        (est(0.9, 0.8, 0.99), 1.0, PASS),
+        (est(0.9, 0.8, 1.0), 1.0, INC),  # the bound is strict: an upper end on it does not pass
+        (est(1.1, 0.9, 1.3), 1.0, INC),
+        (est(1.5, 1.0, 2.0), 1.0, FAIL),
+        (est(1.5, 1.2, None), 1.0, FAIL),  # few samples: no upper end, but the lower one is past the bound
+        (est(0.5, 0.3, None), 1.0, INC),  # few samples: nothing shows the tail is below
     ],
 )
-def test_too_few_samples(slo: TierSlo, count: int, too_few: bool) -> None:
-    assert too_few_samples(slo, _result(count=count)) is too_few
+def test_a_bound_is_judged_on_the_interval(estimate: Estimate, bound: float, verdict: Verdict) -> None:
+    assert estimate.against(bound) == verdict
 
 
-def test_too_few_samples_without_result() -> None:
-    assert too_few_samples(TierSlo(p99_ms=1), None) is False
+@pytest.mark.parametrize(
+    ("given", "verdict", "cause"),
+    [
+        # faulted holds
+        (evidence(est(0.5, 0.4, 0.6)), PASS, None),
+        # the fault breaks it while the control path holds
+        (evidence(est(6.0, 5.8, 6.3), control=est(0.5, 0.4, 0.6), link_faulted=True, added=5.5), FAIL, FAULT),
+        # control broken by the host too, but the fault alone is more than the bound
+        (evidence(est(8.0, 7.5, 9.0), control=est(2.0, 1.5, 2.5), link_faulted=True, added=5.5), FAIL, FAULT),
+        # control broken too and the store is slow itself
+        (evidence(est(3.0, 2.5, 3.5), control=est(3.0, 2.5, 3.5), store=False), FAIL, LOAD),
+        # control broken too while the store holds with room: this host cannot judge it
+        (evidence(est(1.9, 1.4, 2.2), control=est(1.8, 1.3, 2.1), store=True), INC, HOST),
+        # a straddling interval, both paths alike, store fast: host
+        (evidence(est(1.1, 0.9, 1.4), control=est(1.1, 0.9, 1.3), store=True), INC, HOST),
+        # a straddling interval without a store view: no cause given
+        (evidence(est(1.1, 0.9, 1.4), control=est(1.1, 0.9, 1.3)), INC, None),
+        # nothing to compare with: the toxic on the link, or else load
+        (evidence(est(3.0, 2.5, 3.5), link_faulted=True), FAIL, FAULT),
+        (evidence(est(3.0, 2.5, 3.5)), FAIL, LOAD),
+        # a small toxic on the link, control broken by the host: not the fault's doing alone
+        (evidence(est(2.0, 1.8, 2.3), control=est(1.8, 1.5, 2.1), store=True, link_faulted=True, added=0.2),
+         INC, HOST),
+        # every call failed
+        (evidence(None, count=0, errors=5, link_faulted=True), FAIL, FAULT),
+        (evidence(None, count=0, errors=0), NO_DATA, None),
+    ],
+)
+def test_verdict_and_cause(given: Evidence, verdict: Verdict, cause: Cause | None) -> None:
+    got = judge(REDIS, given)
+    assert (got.verdict, got.cause) == (verdict, cause)
+    if verdict in (FAIL, INC):
+        assert got.reasons
+
+
+def test_the_judged_interval_travels_with_the_verdict() -> None:
+    got = judge(REDIS, evidence(est(1.5, 1.2, 1.9), control=est(0.5, 0.4, 0.6), link_faulted=True))
+    assert got.ci_ms == (1.2, 1.9)
+    assert got.percentile == 99.0
+    assert got.reasons == ["p99 1.5 ms (95 % CI 1.2–1.9) vs bound 1 ms (the control path holds)"]
+
+
+def test_no_result_is_no_data() -> None:
+    assert judge(REDIS, Evidence()).verdict == NO_DATA
+
+
+@pytest.mark.parametrize(
+    ("count", "errors", "verdict"),
+    [(99, 1, FAIL), (999, 1, PASS), (100, 0, PASS), (0, 3, FAIL)],
+)
+def test_error_ratio_bounds(count: int, errors: int, verdict: Verdict) -> None:
+    got = judge(TierSlo(error_ratio=0.01), Evidence(result=TierResult(count=count, errors=errors)))
+    assert got.verdict == verdict
+
+
+def test_the_worst_bound_decides_a_tier() -> None:
+    slo = TierSlo(p50_ms=5, p99_ms=10)
+    got = judge(slo, Evidence(result=TierResult(count=1000, errors=0), estimates={
+        50.0: est(2.0, 1.9, 2.1, 50.0), 99.0: est(12.0, 11.0, 13.0)}))
+    assert (got.verdict, got.percentile) == (FAIL, 99.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "bound", "holds"),
+    [(0.02, 1.0, True), (0.8, 1.0, True), (0.9, 1.0, None), (1.0, 1.0, False), (None, 1.0, None)],
+)
+def test_store_holds_with_room(value: float | None, bound: float, holds: bool | None) -> None:
+    assert store_holds(value, bound) is holds
 
 
 @pytest.mark.parametrize(
@@ -112,8 +117,9 @@ def test_too_few_samples_without_result() -> None:
         ([], NO_DATA),
         ([NO_DATA, NO_DATA], NO_DATA),
         ([PASS], PASS),
-        ([NO_DATA, PASS], PASS),
-        ([PASS, FAIL, NO_DATA], FAIL),
+        ([NO_DATA, PASS], INC),  # something not judged: not "every SLO held"
+        ([PASS, INC], INC),
+        ([PASS, FAIL, NO_DATA, INC], FAIL),
         ([FAIL], FAIL),
     ],
 )

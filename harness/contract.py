@@ -1,0 +1,207 @@
+"""The measurement contract between the engine and the load processes.
+
+The engine writes a ``LoadPlan`` (steps, targets, probe settings, where to
+write) before it starts Locust and the probe processes, and names it in
+FLOWFORGE_LOAD_PLAN; each of those processes writes one ``StepLine`` per step
+(per tier, per path: HDR histograms and error counts), which the engine
+merges (histograms add up exactly). Both sides import this module; the engine
+never imports ``locustfiles`` (importing Locust patches the process with
+gevent).
+
+Files, not sockets: they are easy to inspect after a run, and a killed engine
+leaves nothing listening.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.histogram import encode, merge
+from harness.plan import Plan
+
+PLAN_ENV = "FLOWFORGE_LOAD_PLAN"
+
+# The path a sample took: through the link that carries the faults, or through
+# its control proxy to the same upstream, which never carries one.
+SamplePath = Literal["faulted", "control"]
+FAULTED: SamplePath = "faulted"
+CONTROL: SamplePath = "control"
+
+
+class Targets(BaseModel):
+    """Where load and probes go: the stack's own addresses, nothing else."""
+
+    model_config = ConfigDict(frozen=True)
+
+    backend: str
+    websocket_url: str | None = None
+    websocket_control_url: str | None = None
+    redis_url: str | None = None
+    redis_control_url: str | None = None
+    materialize_dsn: str | None = None
+    materialize_control_dsn: str | None = None
+    clickhouse_url: str | None = None
+    clickhouse_control_url: str | None = None
+
+    def store(self, tier: str) -> tuple[str | None, str | None]:
+        """(faulted, control) address of a datastore tier."""
+        return {
+            "redis": (self.redis_url, self.redis_control_url),
+            "materialize": (self.materialize_dsn, self.materialize_control_dsn),
+            "clickhouse": (self.clickhouse_url, self.clickhouse_control_url),
+        }.get(tier, (None, None))
+
+
+class ProbeSettings(BaseModel):
+    """How one datastore probe paces itself; derived from the plan (see harness.probing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rate_per_s: float  # per path: the faulted and the control path each get this rate
+    pool_size: int  # connections (and threads) per path, each on its own open-model schedule
+
+
+class LoadPlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    plan: Plan
+    targets: Targets
+    folder: Path
+    probes: dict[str, ProbeSettings] = {}
+    # Share of WebSocket viewers on the control proxy of the websocket link.
+    viewer_control_share: float = 0.5
+
+    @property
+    def clock_path(self) -> Path:
+        return self.folder / "clock.json"
+
+    @property
+    def ready_path(self) -> Path:
+        return self.folder / "ready"
+
+    @property
+    def records_path(self) -> Path:
+        return self.folder / "steps.jsonl"
+
+    def probe_tiers(self) -> list[str]:
+        return [tier for tier in self.probes if self.targets.store(tier)[0]]
+
+    def probe_ready_path(self, tier: str) -> Path:
+        return self.folder / f"probe-{tier}-ready"
+
+    def probe_records_path(self, tier: str) -> Path:
+        return self.folder / f"probe-{tier}-steps.jsonl"
+
+    def write(self) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / "plan.json"
+        path.write_text(self.model_dump_json(indent=2))
+        return path
+
+
+def in_control_group(number: int, share: float) -> bool:
+    """Whether viewer ``number`` (0, 1, 2, …) is in the control group: an even spread of ``share``."""
+    return math.floor((number + 1) * share) > math.floor(number * share)
+
+
+def load_from_env() -> LoadPlan | None:
+    path = os.environ.get(PLAN_ENV)
+    if not path:
+        return None
+    return LoadPlan.model_validate_json(Path(path).read_text())
+
+
+def write_clock(path: Path, t0: float) -> None:
+    """Atomically: the reader never sees half a file."""
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps({"t0": t0}))
+    partial.replace(path)
+
+
+def live_path(records_path: Path) -> Path:
+    """Where the live snapshot beside a records file goes (steps.jsonl → steps.live.json)."""
+    return records_path.with_name(records_path.stem + ".live.json")
+
+
+class Series(BaseModel):
+    """Samples of one tier on one path in one window: latencies (HDR, µs) and failures by kind."""
+
+    hdr: str | None = None
+    errors: int = 0
+    error_kinds: dict[str, int] = {}
+
+
+class TierSeries(BaseModel):
+    """One tier's series in one window.
+
+    ``faulted`` is what is judged: for paced probes its latencies count from
+    each call's intended send time (open model, as wrk2 does), so a stalled
+    probe cannot hide a stall; ``faulted_service`` and ``control_service``
+    hold the same calls timed from their actual send (service time).
+    """
+
+    faulted: Series = Series()
+    control: Series | None = None
+    faulted_service: Series | None = None
+    control_service: Series | None = None
+
+
+SERIES_FIELDS = ("faulted", "control", "faulted_service", "control_service")
+
+
+class StepLine(BaseModel):
+    """What one load process (or all of them, merged) measured in one step's window."""
+
+    index: int
+    window: tuple[float, float] | None = None
+    users: int | None = None  # only Locust runs users; probes report none
+    generator_cpu_percent: float | None = None
+    tiers: dict[str, TierSeries] = {}
+    hiccup: Series | None = None  # how late a 1 ms sleep woke, in the probe processes
+    # Cumulative per step index: replies that came after that step's line was written.
+    late: dict[str, int] = {}
+    sources: int = 1
+    expected_sources: int | None = None
+
+
+def merge_series(items: list[Series | None]) -> Series | None:
+    present = [item for item in items if item is not None]
+    if not present:
+        return None
+    encoded = [item.hdr for item in present if item.hdr]
+    kinds: Counter[str] = Counter()
+    for item in present:
+        kinds.update(item.error_kinds)
+    return Series(hdr=encode(merge(encoded)) if encoded else None, errors=sum(item.errors for item in present),
+                  error_kinds=dict(kinds))
+
+
+def merge_lines(lines: list[StepLine]) -> StepLine:
+    """One step's lines from several processes → one line: histograms merged, errors summed."""
+    tiers: dict[str, TierSeries] = {}
+    for tier in dict.fromkeys(tier for line in lines for tier in line.tiers):
+        parts = [line.tiers[tier] for line in lines if tier in line.tiers]
+        merged = {name: merge_series([getattr(part, name) for part in parts]) for name in SERIES_FIELDS}
+        tiers[tier] = TierSeries(**{**merged, "faulted": merged["faulted"] or Series()})
+    late: Counter[str] = Counter()
+    for line in lines:
+        late.update(line.late)
+    cpus = [line.generator_cpu_percent for line in lines if line.generator_cpu_percent is not None]
+    users = [line.users for line in lines if line.users]
+    return StepLine(
+        index=lines[0].index,
+        window=next((line.window for line in lines if line.window), None),
+        users=max(users) if users else None,
+        generator_cpu_percent=max(cpus) if cpus else None,
+        tiers=tiers,
+        hiccup=merge_series([line.hiccup for line in lines]),
+        late=dict(late),
+        sources=len(lines),
+    )

@@ -1,0 +1,88 @@
+"""How fast each datastore probe calls, derived from the plan and the SLOs (pure).
+
+Enough samples by construction: each step's window must hold enough samples
+per path for the SLO's percentile to be decided. A two-sided 95 % interval
+exists from 59 samples for p95 and 299 for p99, but only has room to be
+narrow well above that, hence the targets below. Within a floor (a store
+woken from idle every 50 ms answers measurably slower: Redis p99 1.4 ms at
+20/s against 0.8 ms at 100/s through the proxy) and a cap that keeps the
+probes from becoming the load (a ClickHouse count over a million rows costs
+milliseconds of CPU each).
+
+The pool (connections, each on its own share of the open-model schedule) is
+sized so the slowest call the plan can cause still leaves the schedule on
+time: rate × worst latency, doubled.
+"""
+
+from __future__ import annotations
+
+import math
+
+from harness.confidence import min_two_sided
+from harness.contract import ProbeSettings
+from harness.plan import Plan
+from harness.spec import TierSlo
+from harness.tiers import DATASTORE_TIERS
+
+# Samples per path and window that make an interval for that percentile narrow.
+TARGET_SAMPLES = {50.0: 100, 90.0: 300, 95.0: 400, 99.0: 1000, 99.9: 5000}
+DEFAULT_TARGET = 300
+# Calls per second per path: (floor, cap).
+RATE_LIMITS = {"redis": (100.0, 250.0), "materialize": (50.0, 200.0), "clickhouse": (2.0, 10.0)}
+# What a call costs without any fault, generously (pool sizing only).
+BASE_LATENCY_MS = {"redis": 2.0, "materialize": 10.0, "clickhouse": 100.0}
+# A bandwidth toxic's delay depends on the answer's size: assume this much.
+BANDWIDTH_ALLOWANCE_MS = 500.0
+POOL_LIMITS = (2, 16)
+
+
+def probe_settings(plan: Plan, slos: dict[str, TierSlo]) -> dict[str, ProbeSettings]:
+    window_s = min((step.window_s for step in plan.steps), default=1.0)
+    settings = {}
+    for tier in DATASTORE_TIERS:
+        slo = slos.get(tier)
+        percentiles = list(slo.bounds()) if slo else []
+        wanted = max((TARGET_SAMPLES.get(p, DEFAULT_TARGET) for p in percentiles), default=DEFAULT_TARGET)
+        floor, cap = RATE_LIMITS[tier]
+        rate = min(max(wanted / window_s, floor), cap)
+        worst_ms = BASE_LATENCY_MS[tier] + worst_fault_ms(plan, tier)
+        pool = math.ceil(rate * worst_ms / 1000.0 * 2)
+        settings[tier] = ProbeSettings(rate_per_s=round(rate, 2), pool_size=min(max(pool, POOL_LIMITS[0]),
+                                                                                 POOL_LIMITS[1]))
+    return settings
+
+
+def worst_fault_ms(plan: Plan, link: str) -> float:
+    """The most delay the plan's toxics put on ``link`` in any step."""
+    worst = 0.0
+    for step in plan.steps:
+        delay = 0.0
+        for toxic in step.toxics:
+            if str(toxic.link) != link:
+                continue
+            if toxic.type == "latency":
+                delay += toxic.attributes.get("latency", 0) + toxic.attributes.get("jitter", 0)
+            else:
+                delay += BANDWIDTH_ALLOWANCE_MS
+        worst = max(worst, delay)
+    return worst
+
+
+def expected_samples(settings: ProbeSettings, window_s: float) -> int:
+    """Samples per path in one window at the probe's rate."""
+    return int(settings.rate_per_s * window_s)
+
+
+def shortfalls(plan: Plan, slos: dict[str, TierSlo], settings: dict[str, ProbeSettings]) -> list[str]:
+    """Tiers whose windows cannot hold enough samples for a two-sided interval, even at the cap."""
+    window_s = min((step.window_s for step in plan.steps), default=0.0)
+    problems = []
+    for tier, probe in settings.items():
+        slo = slos.get(tier)
+        for percentile in (slo.bounds() if slo else {}):
+            needed = min_two_sided(percentile / 100.0)
+            if expected_samples(probe, window_s) < needed:
+                problems.append(f"{tier}: {expected_samples(probe, window_s)} samples per {window_s:g} s window at "
+                                f"{probe.rate_per_s:g}/s, fewer than the {needed} a two-sided interval of "
+                                f"p{percentile:g} needs: lengthen the steps")
+    return problems
