@@ -115,7 +115,9 @@ def assert_clickhouse_degrades(summary: dict[str, Any], backend: str) -> None:
     for step in steps:
         for tier in TIERS:
             assert step["tiers"][tier]["count"] > 0, f"step {step['index']}: no {tier} samples"
-            assert step["slo"][tier] in {"pass", "fail"}
+            assert step["slo"][tier] in {"pass", "fail", "inconclusive"}
+            if step["slo"][tier] == "fail":
+                assert step["cause"][tier] in {"fault", "load"}
     baseline = steps[0]["tiers"]["clickhouse"]["p50_ms"]
     middle = steps[1]["tiers"]["clickhouse"]["p50_ms"]
     faulted = steps[2]["tiers"]["clickhouse"]["p50_ms"]
@@ -124,6 +126,12 @@ def assert_clickhouse_degrades(summary: dict[str, Any], backend: str) -> None:
         f"ClickHouse p50 rose by {added:.1f} ms with {INJECTED_MS:.0f} ms injected"
     )
     assert baseline < middle < faulted
+    # The effective fault is reported beside the requested one: faulted minus control.
+    effect = steps[2]["links"]["clickhouse"]
+    assert effect["requested_latency_ms"] == 200.0
+    assert INJECTED_MS - TOLERANCE_BELOW_MS <= effect["effective_added_ms"] <= INJECTED_MS + TOLERANCE_ABOVE_MS
+    # 200 ms on a link whose SLO is p95 < 500 ms: ClickHouse holds.
+    assert steps[2]["slo"]["clickhouse"] == "pass"
 
 
 def assert_nothing_left(folder: Path) -> None:
