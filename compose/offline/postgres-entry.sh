@@ -9,9 +9,11 @@
 #   PGPORT      listen port (6875, Materialize's)
 #
 # initdb + createdb give user and database `materialize` with trust auth,
-# like the Materialize Emulator's defaults. SIGTERM (docker stop) becomes
-# PostgreSQL's fast shutdown (SIGINT): open client connections (the
-# backend's pool) would hold a smart shutdown until the stop timeout's SIGKILL.
+# like the Materialize Emulator's defaults; pg_stat_statements (preloaded,
+# created in the database) is for the harness's server-side vantage. SIGTERM
+# (docker stop) becomes PostgreSQL's fast shutdown (SIGINT): open client
+# connections (the backend's pool) would hold a smart shutdown until the stop
+# timeout's SIGKILL.
 set -eu
 
 : "${FF_PG_BIN:?FF_PG_BIN is not set (PostgreSQL bin folder, e.g. /usr/lib/postgresql/15/bin)}"
@@ -32,7 +34,7 @@ printf 'host all all 0.0.0.0/0 trust\nhost all all ::/0 trust\n' >>"$PGDATA/pg_h
 
 "$FF_PG_BIN/postgres" -D "$PGDATA" -p "$PGPORT" \
     -c listen_addresses='*' -c unix_socket_directories="$SOCKET_DIR" \
-    -c fsync=off -c max_connections=200 &
+    -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements &
 pid=$!
 
 stop() {
@@ -59,6 +61,8 @@ until "$FF_PG_BIN/pg_isready" -q -h "$SOCKET_DIR" -p "$PGPORT" -U "$DB_USER"; do
 done
 
 "$FF_PG_BIN/createdb" -h "$SOCKET_DIR" -p "$PGPORT" -U "$DB_USER" "$DB_NAME"
+"$FF_PG_BIN/psql" -h "$SOCKET_DIR" -p "$PGPORT" -U "$DB_USER" -d "$DB_NAME" -v ON_ERROR_STOP=1 -qc \
+    "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 log "ready: database $DB_NAME, user $DB_USER, port $PGPORT"
 
 # `wait` returns early when a trapped signal arrives; loop until PostgreSQL

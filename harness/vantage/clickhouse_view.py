@@ -37,14 +37,12 @@ PERCENTILE_FIELDS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms")
 # 2 in 18.16 (a UInt8) and 'QueryFinish' in 24.8 (an Enum8); toString gives
 # one of the two on either. The FROM-events match keeps the tier's own
 # queries (backend and probes) and leaves DDL, the seed and system queries out.
-_TIER_ROWS = r"""
-FROM system.query_log
+_TIER_ROWS = r"""FROM system.query_log
 WHERE event_date >= toDate(toDateTime({start_s})) AND event_date <= toDate(toDateTime({end_s}))
   AND event_time >= toDateTime({start_s}) AND event_time <= toDateTime({end_s})
   AND toString(type) IN ('2', 'QueryFinish')
   AND match(query, '(?i)\\bFROM\\s+events\\b')
-  AND query_id NOT LIKE '{prefix}%'
-"""
+  AND query_id NOT LIKE '{prefix}%'"""
 
 # quantilesExact: a window holds at most a few thousand queries, so exact costs nothing.
 _WINDOW_SQL = """
@@ -63,14 +61,14 @@ def _tier_rows(start_s: int, end_s: int) -> str:
 
 def logged_before_sql(start_s: int) -> str:
     """The query_ids already logged in the window's first second when it began."""
-    return f"SELECT query_id {_tier_rows(start_s, start_s)}FORMAT TabSeparated\n"
+    return f"SELECT query_id\n{_tier_rows(start_s, start_s)}\nFORMAT TabSeparated\n"
 
 
 def window_sql(start_s: int, end_s: int, logged_before: frozenset[str] = frozenset()) -> str:
     excluded = ""
     if logged_before:
         quoted = ", ".join(_quote(query_id) for query_id in sorted(logged_before))
-        excluded = f"  AND query_id NOT IN ({quoted})\n"
+        excluded = f"\n  AND query_id NOT IN ({quoted})"
     return _WINDOW_SQL.format(rows=_tier_rows(start_s, end_s), excluded=excluded)
 
 
@@ -92,7 +90,7 @@ def parse_window(body: str) -> ServerView:
 
 
 def _quote(text: str) -> str:
-    # query_id is whatever the client sent (the backend's are UUIDs); quote it as a ClickHouse string.
+    # A query_id is the client's if it sent one (else a UUID ClickHouse made); quote it as a string literal.
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -114,7 +112,7 @@ class ClickHouseView:
             self._check_logging()
         self._query("SYSTEM FLUSH LOGS", "SYSTEM FLUSH LOGS")
         ids = self._query("reading system.query_log", logged_before_sql(start_s))
-        self._logged_before = frozenset(ids.split())
+        self._logged_before = frozenset(ids.splitlines())
         self._start_s = start_s
 
     def end(self) -> Reading:

@@ -22,10 +22,10 @@ class CpuTimes(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    busy: int
-    idle: int
-    iowait: int
-    steal: int
+    busy_ticks: int
+    idle_ticks: int
+    iowait_ticks: int
+    steal_ticks: int
     cores: int
 
 
@@ -50,8 +50,8 @@ def parse_proc_stat(text: str) -> CpuTimes:
     if aggregate is None or len(aggregate) < 4:
         raise VantageError("host: /proc/stat has no aggregate cpu line")
     user, nice, system, idle, iowait, irq, softirq, steal = (aggregate + [0] * 8)[:8]
-    return CpuTimes(busy=user + nice + system + irq + softirq, idle=idle, iowait=iowait, steal=steal,
-                    cores=cores)
+    return CpuTimes(busy_ticks=user + nice + system + irq + softirq, idle_ticks=idle, iowait_ticks=iowait,
+                    steal_ticks=steal, cores=cores)
 
 
 def cpu_between(start: CpuTimes, end: CpuTimes) -> HostCpu:
@@ -62,7 +62,10 @@ def cpu_between(start: CpuTimes, end: CpuTimes) -> HostCpu:
     make the other shares exceed 100.
     """
     busy, idle, iowait, steal = (
-        max(0, getattr(end, field) - getattr(start, field)) for field in ("busy", "idle", "iowait", "steal")
+        max(0, after - before) for after, before in (
+            (end.busy_ticks, start.busy_ticks), (end.idle_ticks, start.idle_ticks),
+            (end.iowait_ticks, start.iowait_ticks), (end.steal_ticks, start.steal_ticks),
+        )
     )
     elapsed = busy + idle + iowait + steal
 

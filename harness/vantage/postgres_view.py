@@ -58,16 +58,21 @@ class PostgresView:
             "database": parts.path.lstrip("/") or None,
             "timeout": timeout_s,
         }
+        # Learnt at the first connection, and it does not change.
+        self._is_materialize = False
 
     def start(self) -> None:
         def reset(connection: pg8000.native.Connection) -> None:
-            version = str(connection.run("SELECT version()")[0][0])
-            if "materialize" in version.lower():
-                raise VantageError("materialize: no per-query timing view (the server is Materialize, "
-                                   "which has no pg_stat_statements)")
-            connection.run("SELECT pg_stat_statements_reset()")
+            # Materialize announces itself at connect time (parameter mz_version).
+            self._is_materialize = "mz_version" in connection.parameter_statuses
+            if not self._is_materialize:
+                connection.run("SELECT pg_stat_statements_reset()")
 
-        self._session("reset pg_stat_statements", reset)
+        if not self._is_materialize:
+            self._session("reset pg_stat_statements", reset)
+        if self._is_materialize:
+            raise VantageError("materialize: no per-query timing view (the server is Materialize, "
+                               "which has no pg_stat_statements)")
 
     def end(self) -> Reading:
         def read(connection: pg8000.native.Connection) -> ServerView:
@@ -80,16 +85,26 @@ class PostgresView:
         """Nothing held between windows: each read has its own short connection."""
 
     def _session(self, what: str, work: Callable[[pg8000.native.Connection], T]) -> T:
+        where = f"materialize (postgresql) at {self._address}"
         try:
             connection = pg8000.native.Connection(**self._connect_args)
         except (pg8000.native.Error, OSError) as exc:
-            raise VantageError(f"materialize (postgresql) at {self._address}: cannot connect: {exc}") from exc
+            raise VantageError(f"{where}: cannot connect: {_message(exc)}") from exc
         try:
             return work(connection)
         except (pg8000.native.Error, OSError) as exc:
-            raise VantageError(f"materialize (postgresql) at {self._address}: {what} failed: {exc}") from exc
+            raise VantageError(f"{where}: {what} failed: {_message(exc)}") from exc
         finally:
             try:
                 connection.close()
             except (pg8000.native.Error, OSError):
                 pass  # the answer is in; a failed goodbye changes nothing
+
+def _message(exc: Exception) -> str:
+    """The server's own sentence: pg8000 carries PostgreSQL's error fields as a dict (M is the message)."""
+    fields = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else None
+    if fields is None:
+        return str(exc)
+    if fields.get("C") in ("42883", "42P01"):  # undefined function / table
+        return f"{fields.get('M')} (pg_stat_statements not preloaded and created?)"
+    return str(fields.get("M", fields))

@@ -81,7 +81,8 @@ def difference(start: TierHistogram | None, end: TierHistogram) -> TierHistogram
     restarted = any(end.created_s.get(op) != when for op, when in start.created_s.items())
     if restarted or [bound for bound, _ in start.buckets] != [bound for bound, _ in end.buckets]:
         return None
-    counts = tuple((bound, after - before) for (bound, after), (_, before) in zip(end.buckets, start.buckets, strict=True))
+    pairs = zip(end.buckets, start.buckets, strict=True)
+    counts = tuple((bound, after - before) for (bound, after), (_, before) in pairs)
     sum_s = end.sum_s - start.sum_s
     if sum_s < 0 or any(calls < 0 for _, calls in counts):
         return None
@@ -96,6 +97,8 @@ def histogram_quantile(quantile: float, histogram: TierHistogram) -> float | Non
     has no upper bound to interpolate to, so, like PromQL, the answer is the
     largest finite bound: "at least this".
     """
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must be between 0 and 1, got {quantile}")
     total = histogram.count
     if total <= 0:
         return None
@@ -108,7 +111,7 @@ def histogram_quantile(quantile: float, histogram: TierHistogram) -> float | Non
             in_bucket = cumulative - below_count
             return below_bound + (bound - below_bound) * (rank - below_count) / in_bucket
         below_bound, below_count = bound, cumulative
-    raise VantageError(f"backend /metrics: {FAMILY} buckets are not cumulative (the +Inf bucket is not the total)")
+    raise AssertionError("unreachable: the +Inf bucket holds every call, so some bucket reaches any rank")
 
 
 def view_of(histogram: TierHistogram) -> ServerView:
@@ -120,8 +123,8 @@ def view_of(histogram: TierHistogram) -> ServerView:
     return ServerView(source=SOURCE, count=round(calls), mean_ms=histogram.sum_s / calls * 1000, **percentiles)
 
 
-def window_views(start: dict[str, TierHistogram], end: dict[str, TierHistogram]) -> tuple[dict[str, ServerView],
-                                                                                        list[str]]:
+def window_views(start: dict[str, TierHistogram],
+                 end: dict[str, TierHistogram]) -> tuple[dict[str, ServerView], list[str]]:
     """tier -> its view over the window, and a problem for each tier whose counters were reset."""
     views, problems = {}, []
     for tier in sorted(set(start) | set(end)):

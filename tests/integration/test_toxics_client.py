@@ -15,10 +15,10 @@ import httpx
 import pytest
 import redis
 
-from toxics.errors import ToxiproxyError
 from harness.stack.ports import free_port
 from harness.stack.services import Service
 from toxics import Link, ToxicApplier, ToxicState, ToxiproxyClient, toxics_for_step
+from toxics.errors import ToxiproxyError
 from toxics.fault import Fault
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from harness.contract import live_path, write_clock
 from harness.histogram import decode, summarize
 from harness.plan import Plan, Step
-from harness.contract import live_path, write_clock
 from locustfiles.loadplan import PlanClock
 from locustfiles.recorder import LIVE_PERIOD_S, StepRecorder, tier_of
 

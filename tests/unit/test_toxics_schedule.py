@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from toxics.errors import FaultPlanError
 from toxics import Change, ChangeKind, Fault, Link, ToxicState, plan_changes, toxics_for_step
+from toxics.errors import FaultPlanError
 
 ADD, UPDATE, REMOVE = ChangeKind.ADD, ChangeKind.UPDATE, ChangeKind.REMOVE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.vantage.clickhouse_view import QUERY_ID_PREFIX, SOURCE, parse_window, window_sql
+from harness.vantage.clickhouse_view import QUERY_ID_PREFIX, SOURCE, logged_before_sql, parse_window, window_sql
 from harness.vantage.views import ServerView, VantageError
 
 # ClickHouse 18.16's FORMAT JSON answer (64-bit integers unquoted), meta and statistics trimmed.
@@ -47,4 +47,17 @@ def test_window_sql_reads_whole_seconds_and_leaves_its_own_queries_out() -> None
     sql = window_sql(1_790_000_000, 1_790_000_010)
     assert "event_time >= toDateTime(1790000000) AND event_time <= toDateTime(1790000010)" in sql
     assert f"query_id NOT LIKE '{QUERY_ID_PREFIX}%'" in sql
+    assert "NOT IN" not in sql
     assert "FROM system.query_log" in sql and sql.rstrip().endswith("FORMAT JSON")
+
+
+def test_window_sql_leaves_out_what_the_first_second_had_logged_before_the_window() -> None:
+    sql = window_sql(1_790_000_000, 1_790_000_010, frozenset({"b-2", "a'1\\"}))
+    assert "AND query_id NOT IN ('a\\'1\\\\', 'b-2')" in sql
+
+
+def test_logged_before_reads_the_first_second_only() -> None:
+    sql = logged_before_sql(1_790_000_000)
+    assert sql.startswith("SELECT query_id\nFROM system.query_log")
+    assert "event_time >= toDateTime(1790000000) AND event_time <= toDateTime(1790000000)" in sql
+    assert sql.rstrip().endswith("FORMAT TabSeparated")

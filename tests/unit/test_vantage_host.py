@@ -21,13 +21,13 @@ processes 2915
 
 def test_parse_sums_busy_columns_and_counts_cores() -> None:
     # busy = user + nice + system + irq + softirq; guest columns are inside user already
-    assert parse_proc_stat(PROC_STAT) == CpuTimes(busy=4705 + 356 + 584 + 0 + 18, idle=3699, iowait=23, steal=7,
-                                                  cores=2)
+    assert parse_proc_stat(PROC_STAT) == CpuTimes(busy_ticks=4705 + 356 + 584 + 0 + 18, idle_ticks=3699,
+                                                  iowait_ticks=23, steal_ticks=7, cores=2)
 
 
 def test_parse_old_kernel_with_four_columns() -> None:
-    assert parse_proc_stat("cpu 10 0 5 85\ncpu0 10 0 5 85\n") == CpuTimes(busy=15, idle=85, iowait=0, steal=0,
-                                                                          cores=1)
+    expected = CpuTimes(busy_ticks=15, idle_ticks=85, iowait_ticks=0, steal_ticks=0, cores=1)
+    assert parse_proc_stat("cpu 10 0 5 85\ncpu0 10 0 5 85\n") == expected
 
 
 @pytest.mark.parametrize("text", ["", "intr 1 2 3\n", "cpu  1 2\n", "cpu  a b c d\n"])
@@ -37,7 +37,7 @@ def test_parse_refuses_text_without_a_readable_cpu_line(text: str) -> None:
 
 
 def _times(busy: int, idle: int, iowait: int = 0, steal: int = 0) -> CpuTimes:
-    return CpuTimes(busy=busy, idle=idle, iowait=iowait, steal=steal, cores=2)
+    return CpuTimes(busy_ticks=busy, idle_ticks=idle, iowait_ticks=iowait, steal_ticks=steal, cores=2)
 
 
 @pytest.mark.parametrize(

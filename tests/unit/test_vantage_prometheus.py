@@ -145,10 +145,10 @@ def test_view_of_an_idle_window() -> None:
 
 
 def test_window_views_from_two_scrapes() -> None:
-    start = parse_datastore_histograms(exposition(
-        series("redis", "get_widget", (10, 10, 10, 10), 0.005), series("materialize", "live_value", (0, 1, 2, 2), 0.005)))
-    end = parse_datastore_histograms(exposition(
-        series("redis", "get_widget", (70, 100, 110, 110), 0.125), series("clickhouse", "history", (0, 0, 0, 3), 1.5)))
+    start = parse_datastore_histograms(exposition(series("redis", "get_widget", (10, 10, 10, 10), 0.005),
+                                                  series("materialize", "live_value", (0, 1, 2, 2), 0.005)))
+    end = parse_datastore_histograms(exposition(series("redis", "get_widget", (70, 100, 110, 110), 0.125),
+                                                series("clickhouse", "history", (0, 0, 0, 3), 1.5)))
     views, problems = window_views(start, end)
     assert set(views) == {"redis", "clickhouse"}
     assert views["redis"].count == 100 and views["redis"].mean_ms == pytest.approx(1.2)
