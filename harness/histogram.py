@@ -26,8 +26,13 @@ def new_histogram() -> HdrHistogram:
 
 def record_ms(histogram: HdrHistogram, latency_ms: float) -> None:
     """Record one latency; values beyond the range are clamped, never dropped."""
-    micros = int(round(latency_ms * 1000.0))
-    histogram.record_value(min(max(micros, LOWEST_US), HIGHEST_US))
+    # On the load generator's hot path: plain comparisons beat round(), min() and max().
+    micros = int(latency_ms * 1000.0 + 0.5)
+    if micros < LOWEST_US:
+        micros = LOWEST_US
+    elif micros > HIGHEST_US:
+        micros = HIGHEST_US
+    histogram.record_value(micros)
 
 
 def encode(histogram: HdrHistogram) -> str:
