@@ -110,8 +110,10 @@ def plan(experiment: str, step_seconds: float | None) -> None:
     click.echo("probes (per path: the faulted link and its control proxy, alternated; open model):")
     for tier, settings in probes.items():
         slo = spec.slos.get(tier)
-        click.echo(f"  {tier:<12} {settings.rate_per_s:g}/s per path, {settings.pool_size} connections per path, "
-                   f"~{expected_samples(settings, window_s)} samples per path per window"
+        pace = (f"{settings.pool_size} viewers per path, ~{settings.rate_per_s:g} pushes/s each"
+                if tier == "websocket" else
+                f"{settings.rate_per_s:g}/s per path, {settings.pool_size} connections per path")
+        click.echo(f"  {tier:<12} {pace}, ~{expected_samples(tier, settings, window_s)} samples per path per window"
                    + (f" (SLO {slo.describe()})" if slo else ""))
     for problem in shortfalls(steps, spec.slos, probes):
         click.echo(f"  warning: {problem}")

@@ -50,22 +50,28 @@ class Targets(BaseModel):
     clickhouse_url: str | None = None
     clickhouse_control_url: str | None = None
 
-    def store(self, tier: str) -> tuple[str | None, str | None]:
-        """(faulted, control) address of a datastore tier."""
+    def addresses(self, tier: str) -> tuple[str | None, str | None]:
+        """(faulted, control) address a probe of ``tier`` calls: a datastore, or the backend's WebSocket."""
         return {
             "redis": (self.redis_url, self.redis_control_url),
             "materialize": (self.materialize_dsn, self.materialize_control_dsn),
             "clickhouse": (self.clickhouse_url, self.clickhouse_control_url),
+            "websocket": (self.websocket_url, self.websocket_control_url),
         }.get(tier, (None, None))
 
 
 class ProbeSettings(BaseModel):
-    """How one datastore probe paces itself; derived from the plan (see harness.probing)."""
+    """How one probe paces itself; derived from the plan (see harness.probing).
+
+    Datastore probes call at ``rate_per_s`` per path over ``pool_size``
+    connections; the WebSocket probe holds ``pool_size`` viewers per path,
+    each receiving the backend's pushes at about ``rate_per_s``.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    rate_per_s: float  # per path: the faulted and the control path each get this rate
-    pool_size: int  # connections (and threads) per path, each on its own open-model schedule
+    rate_per_s: float  # per path (datastores), or per viewer (websocket)
+    pool_size: int  # connections (and threads) per path
 
 
 class LoadPlan(BaseModel):
@@ -91,7 +97,7 @@ class LoadPlan(BaseModel):
         return self.folder / "steps.jsonl"
 
     def probe_tiers(self) -> list[str]:
-        return [tier for tier in self.probes if self.targets.store(tier)[0]]
+        return [tier for tier in self.probes if self.targets.addresses(tier)[0]]
 
     def probe_ready_path(self, tier: str) -> Path:
         return self.folder / f"probe-{tier}-ready"

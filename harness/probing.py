@@ -34,6 +34,9 @@ BASE_LATENCY_MS = {"redis": 2.0, "materialize": 10.0, "clickhouse": 100.0}
 # A bandwidth toxic's delay depends on the answer's size: assume this much.
 BANDWIDTH_ALLOWANCE_MS = 500.0
 POOL_LIMITS = (2, 16)
+# The reference backend pushes to each dashboard viewer every 500 ms.
+PUSHES_PER_VIEWER_S = 2.0
+VIEWER_LIMITS = (2, 40)
 
 
 def probe_settings(plan: Plan, slos: dict[str, TierSlo]) -> dict[str, ProbeSettings]:
@@ -49,7 +52,17 @@ def probe_settings(plan: Plan, slos: dict[str, TierSlo]) -> dict[str, ProbeSetti
         pool = math.ceil(rate * worst_ms / 1000.0 * 2)
         settings[tier] = ProbeSettings(rate_per_s=round(rate, 2), pool_size=min(max(pool, POOL_LIMITS[0]),
                                                                                  POOL_LIMITS[1]))
+    settings["websocket"] = viewer_settings(window_s, slos.get("websocket"))
     return settings
+
+
+def viewer_settings(window_s: float, slo: TierSlo | None) -> ProbeSettings:
+    """Viewers per path so that one window's pushes decide the WebSocket SLO's percentile."""
+    percentiles = list(slo.bounds()) if slo else []
+    wanted = max((TARGET_SAMPLES.get(p, DEFAULT_TARGET) for p in percentiles), default=DEFAULT_TARGET)
+    viewers = math.ceil(wanted / (window_s * PUSHES_PER_VIEWER_S))
+    return ProbeSettings(rate_per_s=PUSHES_PER_VIEWER_S,
+                         pool_size=min(max(viewers, VIEWER_LIMITS[0]), VIEWER_LIMITS[1]))
 
 
 def worst_fault_ms(plan: Plan, link: str) -> float:
@@ -68,9 +81,10 @@ def worst_fault_ms(plan: Plan, link: str) -> float:
     return worst
 
 
-def expected_samples(settings: ProbeSettings, window_s: float) -> int:
-    """Samples per path in one window at the probe's rate."""
-    return int(settings.rate_per_s * window_s)
+def expected_samples(tier: str, settings: ProbeSettings, window_s: float) -> int:
+    """Samples per path in one window: calls at the probe's rate, or every viewer's pushes."""
+    per_s = settings.rate_per_s * (settings.pool_size if tier == "websocket" else 1)
+    return int(per_s * window_s)
 
 
 def shortfalls(plan: Plan, slos: dict[str, TierSlo], settings: dict[str, ProbeSettings]) -> list[str]:
@@ -81,8 +95,8 @@ def shortfalls(plan: Plan, slos: dict[str, TierSlo], settings: dict[str, ProbeSe
         slo = slos.get(tier)
         for percentile in (slo.bounds() if slo else {}):
             needed = min_two_sided(percentile / 100.0)
-            if expected_samples(probe, window_s) < needed:
-                problems.append(f"{tier}: {expected_samples(probe, window_s)} samples per {window_s:g} s window at "
-                                f"{probe.rate_per_s:g}/s, fewer than the {needed} a two-sided interval of "
-                                f"p{percentile:g} needs: lengthen the steps")
+            expected = expected_samples(tier, probe, window_s)
+            if expected < needed:
+                problems.append(f"{tier}: {expected} samples per path in a {window_s:g} s window, fewer than "
+                                f"the {needed} a two-sided interval of p{percentile:g} needs: lengthen the steps")
     return problems

@@ -36,6 +36,7 @@ import redis
 import requests
 
 from harness.contract import CONTROL, FAULTED, ProbeSettings, SamplePath, Targets
+from locustfiles.viewer_probe import ViewerProbe
 
 PROBE_TIMEOUT_S = 10.0
 START_LEAD_S = 0.05
@@ -170,14 +171,15 @@ def clickhouse_probe(paths: dict[SamplePath, str], settings: ProbeSettings) -> P
     return Probe("clickhouse", paths, settings, connect, call)
 
 
-PROBES = {"redis": redis_probe, "materialize": materialize_probe, "clickhouse": clickhouse_probe}
+PROBES = {"redis": redis_probe, "materialize": materialize_probe, "clickhouse": clickhouse_probe,
+          "websocket": ViewerProbe}
 
 
-def probes_for(targets: Targets, settings: dict[str, ProbeSettings]) -> list[Probe]:
+def probes_for(targets: Targets, settings: dict[str, ProbeSettings]) -> list[Probe | ViewerProbe]:
     """A probe per datastore tier that has an address and settings."""
     probes = []
     for tier, make in PROBES.items():
-        paths = _paths(*targets.store(tier))
+        paths = _paths(*targets.addresses(tier))
         if FAULTED in paths and tier in settings:
             probes.append(make(paths, settings[tier]))
     return probes

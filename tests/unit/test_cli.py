@@ -123,6 +123,8 @@ def test_plan_with_short_steps(capsys: pytest.CaptureFixture[str]) -> None:
         "(SLO p99 < 10 ms)",
         "  clickhouse   10/s per path, 10 connections per path, ~60 samples per path per window "
         "(SLO p95 < 500 ms)",
+        "  websocket    34 viewers per path, ~2 pushes/s each, ~408 samples per path per window "
+        "(SLO p95 < 200 ms)",
     ]
 
 
