@@ -24,15 +24,36 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
 
 
+# HDR's bucket layout for our range and precision, for record_ms's own index arithmetic.
+_LAYOUT = new_histogram()
+_SUB_BUCKET_MASK = _LAYOUT.sub_bucket_mask
+_UNIT_MAGNITUDE = _LAYOUT.unit_magnitude
+_HALF_MAGNITUDE = _LAYOUT.sub_bucket_half_count_magnitude
+_HALF_COUNT = _LAYOUT.sub_bucket_half_count
+_BUCKET_SHIFT = _UNIT_MAGNITUDE + _HALF_MAGNITUDE + 1
+
+
 def record_ms(histogram: HdrHistogram, latency_ms: float) -> None:
-    """Record one latency; values beyond the range are clamped, never dropped."""
-    # On the load generator's hot path: plain comparisons beat round(), min() and max().
+    """Record one latency; values beyond the range are clamped, never dropped.
+
+    This runs on the load generator's hot path, once per request (and once
+    more for the live view), so it computes HDR's counts index itself with
+    ``int.bit_length`` instead of going through hdrh's ``record_value``
+    (which spells count-leading-zeros as ``len(bin(v))``): half the cost, the
+    same counts (a unit test compares both on a spread of values).
+    """
     micros = int(latency_ms * 1000.0 + 0.5)
     if micros < LOWEST_US:
         micros = LOWEST_US
     elif micros > HIGHEST_US:
         micros = HIGHEST_US
-    histogram.record_value(micros)
+    bucket = (micros | _SUB_BUCKET_MASK).bit_length() - _BUCKET_SHIFT
+    histogram.counts[((bucket + 1) << _HALF_MAGNITUDE) + (micros >> (bucket + _UNIT_MAGNITUDE)) - _HALF_COUNT] += 1
+    histogram.total_count += 1
+    if micros < histogram.min_value:
+        histogram.min_value = micros
+    if micros > histogram.max_value:
+        histogram.max_value = micros
 
 
 def encode(histogram: HdrHistogram) -> str:

@@ -118,3 +118,17 @@ def test_summarize_reports_milliseconds() -> None:
     assert summary.p999_ms == pytest.approx(999, rel=1e-3)
     assert summary.max_ms == pytest.approx(1000, rel=1e-3)
     assert summary.mean_ms == pytest.approx(500.5, rel=1e-3)
+
+
+def test_record_ms_counts_exactly_as_hdrh_does() -> None:
+    rng = random.Random(3)
+    values_ms = [0.0, 0.0004, 0.001, 0.0015, 1.0, 2.047, 2.048, 999.999, 120_000.0, 500_000.0]
+    values_ms += [rng.lognormvariate(0, 3) for _ in range(5000)]
+    ours, theirs = new_histogram(), new_histogram()
+    for value in values_ms:
+        record_ms(ours, value)
+        theirs.record_value(min(max(int(value * 1000.0 + 0.5), LOWEST_US), HIGHEST_US))
+    assert list(ours.counts) == list(theirs.counts)
+    assert (ours.total_count, ours.min_value, ours.max_value) == (theirs.total_count, theirs.min_value,
+                                                                  theirs.max_value)
+    assert encode(ours) == encode(theirs)
