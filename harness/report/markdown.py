@@ -29,7 +29,10 @@ def render_markdown(summary: RunSummary) -> str:
     if summary.notes:
         lines.append("")
     lines += ["## Breaking points", ""]
-    lines += [f"- {sentence}" for sentence in breaking_points(summary)] or ["- none: no SLO failed"]
+    if not summary.steps:
+        lines.append("- no step completed: nothing was judged")
+    else:
+        lines += [f"- {sentence}" for sentence in breaking_points(summary)] or ["- none: no SLO failed"]
     undecided = inconclusive_sentences(summary)
     if undecided:
         lines += ["", "## Not judged with confidence", ""] + [f"- {s}" for s in undecided]
@@ -39,7 +42,8 @@ def render_markdown(summary: RunSummary) -> str:
                   "| step | link | requested | effective added p50 | p95 |", "|---|---|---|---|---|"] + effects
     lines += ["", "## Steps", "",
               "Each cell: the faulted path's percentiles with the judged percentile's 95 % interval, the control "
-              "path (same store, no toxic) and the store's own view where it has one.", ""]
+              "path (same store, no toxic), the backend's own view of its calls and the store's own view "
+              "where they exist (ms).", ""]
     tiers = sorted({tier for step in summary.steps for tier in step.slo})
     header = ["step", "users", "toxics"] + [f"{tier} ({summary.slos.get(tier, '')})" for tier in tiers] + \
         ["host", "flags"]
@@ -75,11 +79,13 @@ def _cell(step: StepRecord, tier: str) -> str:
     text += f" · n={result.count}" + (f" · {result.errors} err" if result.errors else "")
     if result.control is not None and result.control.count:
         text += f" · control p50 {result.control.p50_ms:g} / p99 {result.control.p99_ms:g}"
+    if result.backend is not None and result.backend.p50_ms is not None:
+        text += f" · backend p50 {result.backend.p50_ms:.3g}"
     if result.store is not None:
         store = result.store.p99_ms if result.store.p99_ms is not None else result.store.mean_ms
         if store is not None:
             label = "p99" if result.store.p99_ms is not None else "mean"
-            text += f" · store {label} {store:g}"
+            text += f" · store {label} {store:.3g}"
     return text
 
 
