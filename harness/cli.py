@@ -52,9 +52,10 @@ def run(experiment: str, step_seconds: float | None, results_dir: Path, backend:
     if offline and chosen != "docker":
         raise SpecError(f"--offline applies to the docker backend, but the {chosen} backend was chosen ({why})")
     console = ConsoleProgress()
+    console.use_slos(spec.slos)
     console.note(f"backend: {chosen} ({why})")
     options = RunOptions(results_dir=results_dir, backend=chosen, offline=offline)
-    outcome = run_experiment(spec, options, console)
+    outcome = run_experiment(spec, options, [console])
     click.echo(f"results: {outcome.folder}")
     if outcome.error is not None:
         raise outcome.error

@@ -29,6 +29,17 @@ class Journal:
             os.fsync(handle.fileno())
 
 
+class JournalWriter:
+    """The journal as an observer of the run's event stream: every journaled event, as it happens."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def __call__(self, event: Any) -> None:
+        if event.journaled:
+            self.journal.append(event.kind, **event.fields())
+
+
 def read_journal(path: Path) -> list[dict[str, Any]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -20,9 +20,23 @@ import yaml
 from harness.contract import ProbeSettings
 from harness.errors import HarnessError, SpecError, toxiproxy_errors
 from harness.interrupts import Interrupted, InterruptGuard, interrupt_guard
-from harness.journal import Journal
+from harness.events import (
+    ClockStarted,
+    EventStream,
+    LeftoversRemoved,
+    LiveWindow,
+    Observer,
+    ResultsWritten,
+    RunEnded,
+    RunStarted,
+    StackUp,
+    StepRecorded,
+    ToxicChange,
+    ToxicsApplied,
+    ToxicsCleared,
+)
+from harness.journal import Journal, JournalWriter
 from harness.load import LocustDriver
-from harness.observe import RunObserver
 from harness.plan import Plan, Step, build_plan
 from harness.probing import probe_settings
 from harness.record import build_record, result_of
@@ -60,8 +74,7 @@ class RunContext:
     plan: Plan
     folder: Path
     run_id: str
-    journal: Journal
-    observer: RunObserver
+    events: EventStream
     guard: InterruptGuard
     probes: dict[str, ProbeSettings]
 
@@ -70,20 +83,21 @@ class RunContext:
         return {tier: slo.describe() for tier, slo in self.experiment.slos.items()}
 
 
-def run_experiment(experiment: Experiment, options: RunOptions, observer: RunObserver) -> RunOutcome:
+def run_experiment(experiment: Experiment, options: RunOptions, observers: list[Observer]) -> RunOutcome:
     plan = build_plan(experiment)
     folder, run_id = _create_run_folder(options.results_dir, experiment.name)
     (folder / "experiment.yaml").write_text(
         yaml.safe_dump(experiment.model_dump(mode="json", exclude_defaults=False), sort_keys=False))
-    journal = Journal(folder / "journal.jsonl")
+    # The journal observes first: an event is on disk before anyone else hears of it.
+    events = EventStream(JournalWriter(Journal(folder / "journal.jsonl")), *observers)
     error: HarnessError | None = None
     status, reason = RunStatus.COMPLETED, None
     with interrupt_guard() as guard:
         probes = probe_settings(plan, experiment.slos)
-        ctx = RunContext(experiment, options, plan, folder, run_id, journal, observer, guard, probes)
-        journal.append("run-start", experiment=experiment.name, run_id=run_id, backend=options.backend,
-                       planned_steps=len(plan.steps), slos=ctx.slo_text, plan=plan, probes=probes)
-        observer.run_started(experiment.name, folder, plan, options.backend)
+        ctx = RunContext(experiment, options, plan, folder, run_id, events, guard, probes)
+        events.emit(RunStarted(experiment=experiment.name, run_id=run_id, backend=options.backend,
+                               planned_steps=len(plan.steps), slos=ctx.slo_text, plan=plan, probes=probes,
+                               folder=folder))
         try:
             _remove_leftovers(ctx)
             _run_stack(ctx)
@@ -99,10 +113,10 @@ def run_experiment(experiment: Experiment, options: RunOptions, observer: RunObs
             with guard.shielded():
                 if guard.received and status == RunStatus.COMPLETED:
                     status, reason = RunStatus.INTERRUPTED, f"interrupted by {guard.received}"
-                journal.append("run-end", status=status.value, reason=reason)
+                events.emit(RunEnded(status=status.value, reason=reason))
     summary = write_results(folder)
     write_markdown(summary, folder)
-    observer.run_finished(summary, folder)
+    events.emit(ResultsWritten(folder=folder, summary=summary))
     return RunOutcome(folder, summary, error)
 
 
@@ -134,8 +148,8 @@ def _remove_leftovers(ctx: RunContext) -> None:
     """What runs whose harness died (SIGKILL, power loss) left is removed first, and named."""
     removed = remove_leftovers(ctx.options.backend)
     if removed:
-        ctx.observer.note(f"removed what dead runs left: {'; '.join(removed)}")
-        ctx.journal.append("leftovers-removed", removed=removed)
+        ctx.events.note(f"removed what dead runs left: {'; '.join(removed)}")
+        ctx.events.emit(LeftoversRemoved(removed=removed))
 
 
 def _run_stack(ctx: RunContext) -> None:
@@ -145,10 +159,8 @@ def _run_stack(ctx: RunContext) -> None:
         stack = make_stack(ctx.options.backend, ctx.folder, ctx.run_id, ctx.options.offline)
         cleanup.callback(stack.down)
         endpoints = stack.__enter__()
-        ctx.journal.append("stack-up", backend=ctx.options.backend, endpoints=endpoints, notes=endpoints.notes,
-                           versions=endpoints.versions)
-        for note in endpoints.notes:
-            ctx.observer.note(note)
+        ctx.events.emit(StackUp(backend=ctx.options.backend, endpoints=endpoints, notes=endpoints.notes,
+                                versions=endpoints.versions))
         with toxiproxy_errors():
             client = cleanup.enter_context(ToxiproxyClient(endpoints.toxiproxy_api))
         applier = ToxicApplier(client)
@@ -167,7 +179,7 @@ def _run_stack(ctx: RunContext) -> None:
 def _clear_toxics(ctx: RunContext, applier: ToxicApplier) -> None:
     with toxiproxy_errors():
         removed = applier.clear()
-    ctx.journal.append("toxics-cleared", removed=removed)
+    ctx.events.emit(ToxicsCleared(removed=removed))
 
 
 def _vantage(endpoints: Endpoints) -> Vantage:
@@ -197,7 +209,7 @@ def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier, van
     """Walk the plan's timeline: toxics, the servers' views at each window's edges, record flushes."""
     t0 = time.time()
     driver.start_clock(t0)
-    ctx.journal.append("clock", t0=t0)
+    ctx.events.emit(ClockStarted(t0=t0))
     live = LiveReporter(ctx, driver)
     views: dict[int, VantageRecord] = {}
     for at_s, kind, step in _timeline(ctx.plan):
@@ -205,9 +217,9 @@ def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier, van
         if kind == STEP_START:
             with toxiproxy_errors():
                 changes = applier.apply(step.toxics)
-            ctx.journal.append("toxics", step=step.index, changes=[
-                {"kind": c.kind.value, "toxic": c.state} for c in changes], active=applier.active())
-            ctx.observer.step_started(step, len(ctx.plan.steps), changes)
+            ctx.events.emit(ToxicsApplied(
+                step=step.index, total_steps=len(ctx.plan.steps), users=step.users, toxics=step.toxics,
+                changes=[ToxicChange(kind=c.kind.value, toxic=c.state) for c in changes], active=applier.active()))
         elif kind == WINDOW_START:
             vantage.window_start()
         elif kind == WINDOW_END:
@@ -215,12 +227,11 @@ def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier, van
         else:
             measured = driver.wait_record(step.index, RECORD_TIMEOUT_S)
             record = build_record(step, measured, ctx.experiment.slos, views.pop(step.index, None))
-            ctx.journal.append("step", record=record)
-            ctx.observer.step_finished(record, ctx.experiment.slos)
+            ctx.events.emit(StepRecorded(record=record))
 
 
 class LiveReporter:
-    """Hands the observer the last few seconds' per-tier numbers, once per snapshot."""
+    """Emits the last few seconds' per-tier numbers, once per snapshot."""
 
     def __init__(self, ctx: RunContext, driver: LocustDriver) -> None:
         self.ctx = ctx
@@ -234,7 +245,7 @@ class LiveReporter:
         self._last_window = measured.window
         results = {tier: result for tier, series in measured.tiers.items()
                    if (result := result_of(series.faulted)) is not None}
-        self.ctx.observer.live(results, self.ctx.experiment.slos)
+        self.ctx.events.emit(LiveWindow(results=results))
 
 
 def _wait_until(deadline: float, driver: LocustDriver, live: LiveReporter) -> None:

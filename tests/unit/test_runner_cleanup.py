@@ -16,6 +16,7 @@ import pytest
 from harness import runner
 from harness.errors import StackError
 from harness.results import RunStatus
+from harness.events import Event
 from harness.runner import RunOptions, run_experiment
 from harness.spec import Experiment
 from harness.stack.base import Endpoints, ManagedStack
@@ -43,9 +44,14 @@ class FakeStack(ManagedStack):
             self.running.pop()
 
 
-class Observer:
-    def __getattr__(self, name: str):  # every observer call is accepted and ignored
-        return lambda *args, **kwargs: None
+class Heard:
+    """An observer that keeps the kinds of the events it hears."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    def __call__(self, event: Event) -> None:
+        self.kinds.append(event.kind)
 
 
 def _experiment() -> Experiment:
@@ -62,9 +68,12 @@ def stack(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Fa
 
 @pytest.mark.parametrize("stack", [False], indirect=True)
 def test_a_failed_start_stops_what_started_and_is_on_record(stack: FakeStack, tmp_path: Path) -> None:
-    outcome = run_experiment(_experiment(), RunOptions(results_dir=tmp_path), Observer())
+    heard = Heard()
+    outcome = run_experiment(_experiment(), RunOptions(results_dir=tmp_path), [heard])
     assert stack.running == []
     assert outcome.summary.status == RunStatus.FAILED
+    # Every output hears the same run: started, ended, results written.
+    assert heard.kinds == ["run-start", "run-end", "results"]
     assert "clickhouse not ready" in (outcome.summary.reason or "")
     assert isinstance(outcome.error, StackError)
     assert (outcome.folder / "summary.json").is_file()
@@ -73,7 +82,7 @@ def test_a_failed_start_stops_what_started_and_is_on_record(stack: FakeStack, tm
 @pytest.mark.parametrize("stack", [True], indirect=True)
 def test_a_signal_during_teardown_of_a_failed_start_still_stops_everything(
         stack: FakeStack, tmp_path: Path) -> None:
-    outcome = run_experiment(_experiment(), RunOptions(results_dir=tmp_path), Observer())
+    outcome = run_experiment(_experiment(), RunOptions(results_dir=tmp_path), [Heard()])
     assert stack.running == [], "the teardown cut short by SIGINT must be finished"
     assert outcome.summary.status == RunStatus.INTERRUPTED
     assert "SIGINT" in (outcome.summary.reason or "")
@@ -85,7 +94,7 @@ def test_a_bug_is_a_failed_run_not_a_crash(monkeypatch: pytest.MonkeyPatch, tmp_
 
     monkeypatch.setattr(runner, "make_stack", broken)
     monkeypatch.setattr(runner, "remove_leftovers", lambda backend: [])
-    outcome = run_experiment(_experiment(), RunOptions(results_dir=tmp_path), Observer())
+    outcome = run_experiment(_experiment(), RunOptions(results_dir=tmp_path), [Heard()])
     assert outcome.summary.status == RunStatus.FAILED
     assert outcome.error is not None and "internal error: KeyError" in str(outcome.error)
     assert (outcome.folder / "summary.json").is_file()

@@ -1,0 +1,148 @@
+"""The run's one event stream: typed events the runner emits once, and the observers that receive them.
+
+    RunStarted → LeftoversRemoved? → StackUp → ClockStarted →
+        (ToxicsApplied → LiveWindow* → StepRecorded)* → ToxicsCleared → RunEnded → ResultsWritten
+    Note: any time
+
+The journal, the console, the metrics exporter (and later the report and the
+game-day page) are observers: each reads the run from the same events at the
+same moments, instead of each output reading the run its own way. Journaled
+events are written with their ``kind`` and fields; that file is what results
+and reports are rebuilt from.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.contract import ProbeSettings
+from harness.plan import Plan
+from harness.record import StepRecord
+from harness.slo import TierResult
+from harness.stack.base import Endpoints
+from toxics.schedule import ToxicState
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    kind: ClassVar[str]
+    journaled: ClassVar[bool] = True
+    at: float = Field(default_factory=time.time)
+
+    def fields(self) -> dict[str, Any]:
+        """What the journal writes after ``event`` and ``at``."""
+        return self.model_dump(mode="json", exclude={"at"})
+
+
+class RunStarted(Event):
+    kind: ClassVar[str] = "run-start"
+    experiment: str
+    run_id: str
+    backend: str
+    planned_steps: int
+    slos: dict[str, str]
+    plan: Plan
+    probes: dict[str, ProbeSettings]
+    folder: Path
+
+
+class LeftoversRemoved(Event):
+    kind: ClassVar[str] = "leftovers-removed"
+    removed: list[str]
+
+
+class StackUp(Event):
+    kind: ClassVar[str] = "stack-up"
+    backend: str
+    endpoints: Endpoints
+    notes: list[str]
+    versions: dict[str, str]
+
+
+class ClockStarted(Event):
+    kind: ClassVar[str] = "clock"
+    t0: float
+
+
+class ToxicChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # add | update | remove
+    toxic: ToxicState
+
+
+class ToxicsApplied(Event):
+    """A step began: its toxics are on (changes made in place), its users ramping."""
+
+    kind: ClassVar[str] = "toxics"
+    step: int
+    total_steps: int
+    users: int
+    toxics: list[ToxicState]  # what the step wants on
+    changes: list[ToxicChange]
+    active: list[ToxicState]  # what is on now
+
+
+class LiveWindow(Event):
+    """The last few seconds' per-tier numbers (faulted path), while a step runs."""
+
+    kind: ClassVar[str] = "live"
+    journaled: ClassVar[bool] = False
+    results: dict[str, TierResult]
+
+
+class StepRecorded(Event):
+    kind: ClassVar[str] = "step"
+    record: StepRecord
+
+
+class ToxicsCleared(Event):
+    kind: ClassVar[str] = "toxics-cleared"
+    removed: list[str]
+
+
+class RunEnded(Event):
+    kind: ClassVar[str] = "run-end"
+    status: str
+    reason: str | None
+
+
+class ResultsWritten(Event):
+    """summary.json and the rest are on disk (derived from the journal, so never journaled)."""
+
+    kind: ClassVar[str] = "results"
+    journaled: ClassVar[bool] = False
+    folder: Path
+    summary: Any  # harness.results.RunSummary (imported lazily there: results reads the journal)
+
+
+class Note(Event):
+    kind: ClassVar[str] = "note"
+    journaled: ClassVar[bool] = False
+    message: str
+
+
+class Observer(Protocol):
+    def __call__(self, event: Event) -> None: ...
+
+
+class EventStream:
+    """Hands every event to every observer, in the order they were given."""
+
+    def __init__(self, *observers: Observer) -> None:
+        self._observers = list(observers)
+
+    def add(self, observer: Observer) -> None:
+        self._observers.append(observer)
+
+    def emit(self, event: Event) -> None:
+        for observer in self._observers:
+            observer(event)
+
+    def note(self, message: str) -> None:
+        self.emit(Note(message=message))

@@ -1,0 +1,54 @@
+"""harness.events: one stream, observers in order, the journal as one of them; the console as another."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.console import ConsoleProgress
+from harness.events import ClockStarted, Event, EventStream, LiveWindow, Note, RunEnded, ToxicsApplied
+from harness.journal import Journal, JournalWriter, read_journal
+from harness.slo import TierResult
+from harness.spec import TierSlo
+from toxics.links import Link
+from toxics.schedule import ToxicState
+
+
+def test_observers_hear_every_event_in_order() -> None:
+    heard: list[tuple[str, str]] = []
+    stream = EventStream(lambda e: heard.append(("first", e.kind)), lambda e: heard.append(("second", e.kind)))
+    stream.emit(ClockStarted(t0=1.0))
+    stream.note("hello")
+    assert heard == [("first", "clock"), ("second", "clock"), ("first", "note"), ("second", "note")]
+
+
+def test_the_journal_keeps_journaled_events_only(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    stream = EventStream(JournalWriter(Journal(path)))
+    latency = ToxicState(link=Link.REDIS, type="latency", stream="downstream", toxicity=1.0,
+                         attributes={"latency": 5, "jitter": 0}, level="latency 5 ms")
+    stream.emit(ToxicsApplied(step=2, total_steps=3, users=10, toxics=[latency], changes=[], active=[latency]))
+    stream.emit(LiveWindow(results={"redis": TierResult(count=1, errors=0)}))
+    stream.emit(Note(message="not for the journal"))
+    stream.emit(RunEnded(status="completed", reason=None))
+    events = read_journal(path)
+    assert [e["event"] for e in events] == ["toxics", "run-end"]
+    assert events[0]["step"] == 2 and events[0]["active"][0]["attributes"] == {"latency": 5, "jitter": 0}
+    assert events[1]["status"] == "completed"
+
+
+def test_the_console_is_an_observer() -> None:
+    out = io.StringIO()
+    console = ConsoleProgress(Console(file=out, width=200, highlight=False, color_system=None))
+    console.use_slos({"redis": TierSlo(p99_ms=1)})
+    events: list[Event] = [
+        ToxicsApplied(step=1, total_steps=2, users=5, toxics=[], changes=[], active=[]),
+        LiveWindow(results={"redis": TierResult(count=10, errors=0, p99_ms=0.4)}),
+    ]
+    for event in events:
+        console(event)
+    text = out.getvalue()
+    assert "step 1/2: 5 users, no toxics" in text
+    assert "redis p99 0.4 ms" in text
