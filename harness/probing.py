@@ -33,14 +33,22 @@ RATE_LIMITS = {"redis": (100.0, 250.0), "materialize": (50.0, 200.0), "clickhous
 BASE_LATENCY_MS = {"redis": 2.0, "materialize": 10.0, "clickhouse": 100.0}
 # A bandwidth toxic's delay depends on the answer's size: assume this much.
 BANDWIDTH_ALLOWANCE_MS = 500.0
-POOL_LIMITS = (2, 16)
+PROBE_TIMEOUT_MS = 10_000.0
+POOL_LIMITS = (2, 64)
 # The reference backend pushes to each dashboard viewer every 500 ms.
 PUSHES_PER_VIEWER_S = 2.0
 VIEWER_LIMITS = (2, 40)
 
 
+def judged_window_s(plan: Plan) -> float:
+    """The shortest window whose verdict counts. Recovery slices are read on point values at the
+    resolution the rates allow; sizing the probes for them would make the probes the load."""
+    windows = [step.window_s for step in plan.steps if step.phase != "recovery"]
+    return min(windows or [step.window_s for step in plan.steps] or [1.0])
+
+
 def probe_settings(plan: Plan, slos: dict[str, TierSlo]) -> dict[str, ProbeSettings]:
-    window_s = min((step.window_s for step in plan.steps), default=1.0)
+    window_s = judged_window_s(plan)
     settings = {}
     for tier in DATASTORE_TIERS:
         slo = slos.get(tier)
@@ -49,6 +57,9 @@ def probe_settings(plan: Plan, slos: dict[str, TierSlo]) -> dict[str, ProbeSetti
         floor, cap = RATE_LIMITS[tier]
         rate = min(max(wanted / window_s, floor), cap)
         worst_ms = BASE_LATENCY_MS[tier] + worst_fault_ms(plan, tier)
+        # The pool cannot grow without end (a thread per connection): past its cap the
+        # rate comes down instead, so the schedule still keeps up with the slowest call.
+        rate = min(rate, POOL_LIMITS[1] / (worst_ms / 1000.0 * 2))
         pool = math.ceil(rate * worst_ms / 1000.0 * 2)
         settings[tier] = ProbeSettings(rate_per_s=round(rate, 2), pool_size=min(max(pool, POOL_LIMITS[0]),
                                                                                  POOL_LIMITS[1]))
@@ -75,8 +86,12 @@ def worst_fault_ms(plan: Plan, link: str) -> float:
                 continue
             if toxic.type == "latency":
                 delay += toxic.attributes.get("latency", 0) + toxic.attributes.get("jitter", 0)
-            else:
+            elif toxic.type == "timeout":
+                # A call holds until the toxic's timeout (0: until the probe's own 10 s timeout).
+                delay += toxic.attributes.get("timeout", 0) or PROBE_TIMEOUT_MS
+            elif toxic.type in ("bandwidth", "slicer"):
                 delay += BANDWIDTH_ALLOWANCE_MS
+            # down, reset_peer, limit_data, slow_close fail or close: no slower calls to wait for
         worst = max(worst, delay)
     return worst
 
@@ -89,7 +104,7 @@ def expected_samples(tier: str, settings: ProbeSettings, window_s: float) -> int
 
 def shortfalls(plan: Plan, slos: dict[str, TierSlo], settings: dict[str, ProbeSettings]) -> list[str]:
     """Tiers whose windows cannot hold enough samples for a two-sided interval, even at the cap."""
-    window_s = min((step.window_s for step in plan.steps), default=0.0)
+    window_s = judged_window_s(plan)
     problems = []
     for tier, probe in settings.items():
         slo = slos.get(tier)

@@ -80,6 +80,8 @@ class LinkEffect(BaseModel):
 class StepRecord(BaseModel):
     index: int
     users: int  # as planned
+    phase: str | None = None  # phases schedule: before, fault, recovery
+    level: int | None = None  # matrix schedule: 0 = no fault
     users_running: int | None = None  # as Locust counted them when the window closed
     toxics: list[ToxicView]
     window: tuple[float, float] | None
@@ -207,6 +209,8 @@ def build_record(step: Step, measured: StepLine | None, slos: dict[str, TierSlo]
     record = StepRecord(
         index=step.index,
         users=step.users,
+        phase=step.phase,
+        level=step.level,
         users_running=measured.users if measured else None,
         toxics=[ToxicView(link=str(t.link), type=t.type, stream=t.stream, toxicity=t.toxicity,
                           attributes=dict(t.attributes), level=t.level) for t in step.toxics],

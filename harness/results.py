@@ -18,7 +18,9 @@ from pydantic import BaseModel
 from harness.contract import ProbeSettings
 from harness.journal import read_journal
 from harness.record import StepRecord
+from harness.recovery import Cell, Recovery, recoveries, surface
 from harness.slo import Verdict, overall
+from harness.spec import TierSlo
 
 
 class RunStatus(StrEnum):
@@ -67,6 +69,11 @@ class RunSummary(BaseModel):
     slos: dict[str, str]
     planned_steps: int
     probes: dict[str, ProbeSettings] = {}
+    schedule: str = "per-step"
+    # matrix: every user count × fault level; phases: how long each tier took to hold again
+    surface: list[Cell] = []
+    recovery: list[Recovery] = []
+    search: dict[str, Any] | None = None  # harness search: where the SLO breaks, and the windows measured
     steps: list[StepRecord]
 
 
@@ -99,6 +106,11 @@ def summarize_journal(path: Path) -> RunSummary:
         slos=dict(start.get("slos", {})),
         planned_steps=planned,
         probes=start.get("probes") or {},
+        schedule=start.get("schedule", "per-step"),
+        surface=surface(steps),
+        search=next((e["result"] for e in reversed(events) if e["event"] == "search"), None),
+        recovery=recoveries(steps, {tier: TierSlo.model_validate(slo)
+                                    for tier, slo in (start.get("slo_bounds") or {}).items()}),
         steps=steps,
     )
 

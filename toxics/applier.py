@@ -35,7 +35,14 @@ class ToxicApplier:
         changes = plan_changes(self.active(), desired)
         for change in changes:
             state = change.state
-            if change.kind is ChangeKind.ADD:
+            if state.disables_link:
+                # "down" is no toxic: the link's proxy is disabled (ADD) and enabled again (REMOVE).
+                self._client.set_enabled(state.proxy, change.kind is not ChangeKind.ADD)
+                if change.kind is ChangeKind.ADD:
+                    self._active[state.name] = state
+                else:
+                    del self._active[state.name]
+            elif change.kind is ChangeKind.ADD:
                 self._client.add_toxic(state.proxy, state)
                 self._active[state.name] = state
             elif change.kind is ChangeKind.UPDATE:

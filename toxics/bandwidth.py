@@ -8,6 +8,9 @@ from pydantic import Field
 
 from toxics.model import ToxicModel
 
+# 10 GB/s: above what a loopback connection carries, so a higher cap caps nothing.
+MAX_RATE_KBPS = 10_000_000
+
 
 class Bandwidth(ToxicModel):
     """Throughput cap per connection. Toxiproxy's ``rate`` is in KB/s."""
@@ -15,7 +18,7 @@ class Bandwidth(ToxicModel):
     type: ClassVar[str] = "bandwidth"
 
     # 0 would stall the link for good: that is "link down", a different fault.
-    rate_kbps: int = Field(gt=0)
+    rate_kbps: int = Field(gt=0, le=MAX_RATE_KBPS)
 
     def attributes(self) -> dict[str, int]:
         return {"rate": self.rate_kbps}

@@ -12,12 +12,24 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 
 from toxics.bandwidth import Bandwidth
+from toxics.down import LinkDown
 from toxics.latency import Latency
+from toxics.limit_data import LimitData
 from toxics.model import ToxicModel
+from toxics.reset_peer import ResetPeer
+from toxics.slicer import Slicer
+from toxics.slow_close import SlowClose
+from toxics.timeout import Timeout
 
 CATALOGUE: dict[str, type[ToxicModel]] = {
     Latency.type: Latency,
     Bandwidth.type: Bandwidth,
+    SlowClose.type: SlowClose,
+    Timeout.type: Timeout,
+    ResetPeer.type: ResetPeer,
+    Slicer.type: Slicer,
+    LimitData.type: LimitData,
+    LinkDown.type: LinkDown,
 }
 
 
@@ -28,6 +40,12 @@ def parse_level(type: str, data: Any) -> ToxicModel:
     that as a field error before it gets here).
     """
     return CATALOGUE[type].model_validate(data)
+
+
+def disables_link(type: str) -> bool:
+    """Whether faults of ``type`` disable the link's proxy instead of adding a toxic (False if unknown)."""
+    model = CATALOGUE.get(type)
+    return model is not None and model.disables_link
 
 
 @cache

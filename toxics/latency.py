@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from toxics.model import ToxicModel
+from toxics.model import MAX_DURATION_MS, ToxicModel
 
 
 class Latency(ToxicModel):
@@ -14,8 +14,8 @@ class Latency(ToxicModel):
 
     type: ClassVar[str] = "latency"
 
-    latency_ms: int = Field(ge=0)
-    jitter_ms: int = Field(default=0, ge=0)
+    latency_ms: int = Field(ge=0, le=MAX_DURATION_MS)
+    jitter_ms: int = Field(default=0, ge=0, le=MAX_DURATION_MS)
 
     def attributes(self) -> dict[str, int]:
         return {"latency": self.latency_ms, "jitter": self.jitter_ms}

@@ -13,13 +13,25 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+# Upper bounds shared by every toxic field. A day is longer than any run (a
+# ramp step is at most a day as well), so a larger value is a typo; all stay
+# far inside the int64 Toxiproxy stores them in, so none can overflow there.
+MAX_DURATION_MS = 86_400_000
+MAX_DURATION_US = MAX_DURATION_MS * 1000
+# 1 TiB: more than any run sends through one connection.
+MAX_SIZE_BYTES = 1 << 40
+
 
 class ToxicModel(BaseModel, ABC):
     """Base of the catalogue's models; subclasses set ``type`` and ``attributes()``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     type: ClassVar[str]
+    # True for a fault that is not a toxic at all but the link's proxy disabled
+    # for the step (``down``): the applier disables the proxy instead of adding
+    # a toxic, and enables it again when the level goes back to null.
+    disables_link: ClassVar[bool] = False
 
     @abstractmethod
     def attributes(self) -> dict[str, int]:

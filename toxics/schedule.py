@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from toxics.catalogue import disables_link
 from toxics.errors import FaultPlanError
 from toxics.fault import Fault
 from toxics.links import Link, Stream, toxic_name
@@ -37,6 +38,11 @@ class ToxicState:
         """The proxy carrying this toxic: one proxy per link, named after it."""
         return Link(self.link).value
 
+    @property
+    def disables_link(self) -> bool:
+        """True for a link down: disable the proxy for this state instead of adding a toxic."""
+        return disables_link(self.type)
+
     def describe(self) -> str:
         """The one description of a toxic, used by plan, console, summary and report alike."""
         return describe_toxic(Link(self.link).value, self.type, self.stream, self.toxicity, self.attributes,
@@ -45,8 +51,11 @@ class ToxicState:
 
 def describe_toxic(link: str, type: str, stream: str, toxicity: float, attributes: dict[str, int],
                    level: str = "") -> str:
-    """``clickhouse latency 200 ms ±10 ms downstream, 50 % of connections``."""
+    """``clickhouse latency 200 ms ±10 ms downstream, 50 % of connections``; ``materialize link down (…)``."""
     what = level or f"{type} ({', '.join(f'{k}={v}' for k, v in attributes.items())})"
+    if disables_link(type):
+        # A disabled proxy has no direction and spares no connection.
+        return f"{link} {what}"
     share = "" if toxicity >= 1.0 else f", {toxicity:.0%} of connections"
     return f"{link} {what} {stream}{share}"
 
@@ -75,7 +84,7 @@ def toxics_for_step(faults: Sequence[Fault], step_index: int) -> list[ToxicState
     Raises FaultPlanError when a fault has no level for that step, or when two
     faults would make the same toxic (same link, type and stream).
     """
-    states: dict[str, ToxicState] = {}
+    states: dict[tuple[str, str, str], ToxicState] = {}
     for number, fault in enumerate(faults):
         if not 0 <= step_index < len(fault.levels):
             raise FaultPlanError(
@@ -84,7 +93,12 @@ def toxics_for_step(faults: Sequence[Fault], step_index: int) -> list[ToxicState
         level = fault.levels[step_index]
         if level is None:
             continue
-        state = ToxicState(
+        if fault.identity in states:
+            raise FaultPlanError(
+                f"faults.{number}: a second {fault.type} {fault.stream} fault on link "
+                f"{fault.link.value}; merge them into one"
+            )
+        states[fault.identity] = ToxicState(
             link=fault.link,
             type=fault.type,
             stream=fault.stream,
@@ -92,12 +106,6 @@ def toxics_for_step(faults: Sequence[Fault], step_index: int) -> list[ToxicState
             attributes=level.attributes(),
             level=level.describe(),
         )
-        if state.name in states:
-            raise FaultPlanError(
-                f"faults.{number}: a second {fault.type} {fault.stream} fault on link "
-                f"{fault.link.value}; merge them into one"
-            )
-        states[state.name] = state
     return list(states.values())
 
 

@@ -40,6 +40,7 @@ def render_markdown(summary: RunSummary) -> str:
     if effects:
         lines += ["", "## Faults: requested and effective", "",
                   "| step | link | requested | effective added p50 | p95 |", "|---|---|---|---|---|"] + effects
+    lines += recovery_lines(summary) + surface_lines(summary)
     lines += ["", "## Steps", "",
               "Each cell: the faulted path's percentiles with the judged percentile's 95 % interval, the control "
               "path (same store, no toxic), the backend's own view of its calls and the store's own view "
@@ -137,6 +138,44 @@ def effect_rows(summary: RunSummary) -> list[str]:
             p95 = "–" if effect.effective_added_p95_ms is None else f"+{effect.effective_added_p95_ms:g} ms"
             rows.append(f"| {step.index} | {link} | {effect.requested} | {p50} | {p95} |")
     return rows
+
+
+def recovery_lines(summary: RunSummary) -> list[str]:
+    if not summary.recovery:
+        return []
+    lines = ["", "## Recovery", "", "Time from the fault's removal until each SLO held again (point values per slice).",
+             "", "| users | fault | tier | broke during the fault | recovered after |", "|---|---|---|---|---|"]
+    for item in summary.recovery:
+        for tier, tier_recovery in item.tiers.items():
+            after = (f"{tier_recovery.recovery_s:g} s (±{tier_recovery.resolution_s:g} s)"
+                     if tier_recovery.recovery_s is not None else f"not within {item.watched_s:g} s")
+            lines.append(f"| {item.users} | {'; '.join(item.fault)} | {tier} | "
+                         f"{'yes' if tier_recovery.broke else 'no'} | {after} |")
+    return lines
+
+
+def surface_lines(summary: RunSummary) -> list[str]:
+    if not summary.surface:
+        return []
+    tiers = sorted({tier for cell in summary.surface for tier in cell.tiers})
+    levels = sorted({cell.level for cell in summary.surface})
+    names = {cell.level: "; ".join(cell.toxics) or "no fault" for cell in summary.surface}
+    lines = ["", "## Surface (users × fault level)", ""]
+    for tier in tiers:
+        percentile = "p99_ms" if tier in ("redis", "materialize") else "p95_ms"
+        lines += [f"**{tier}** ({percentile.removesuffix('_ms')}, ms; verdict)", "",
+                  "| users | " + " | ".join(names[level] for level in levels) + " |",
+                  "|---|" + "---|" * len(levels)]
+        for users in sorted({cell.users for cell in summary.surface}):
+            row = []
+            for level in levels:
+                cell = next((c for c in summary.surface if c.users == users and c.level == level), None)
+                data = cell.tiers.get(tier) if cell else None
+                value = data.get(percentile) if data else None
+                row.append("–" if value is None else f"{value:g} {data.get('verdict') or ''}".strip())
+            lines.append(f"| {users} | " + " | ".join(row) + " |")
+        lines.append("")
+    return lines
 
 
 def write_markdown(summary: RunSummary, folder: Path) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from harness.errors import SpecError
 from harness.spec import (
@@ -13,6 +14,7 @@ from harness.spec import (
     TierSlo,
     available_experiments,
     load_experiment,
+    load_slo_file,
     resolve_experiment,
 )
 
@@ -60,7 +62,9 @@ INVALID = [
     ),
     pytest.param("- a\n- b\n", ["the file must hold a mapping (name, ramp, faults, slos)"], id="not-mapping-list"),
     pytest.param("hello\n", ["the file must hold a mapping (name, ramp, faults, slos)"], id="not-mapping-scalar"),
-    pytest.param("", ["the file must hold a mapping (name, ramp, faults, slos)"], id="empty-file"),
+    pytest.param("", ["the file is empty; it must hold a mapping (name, ramp, faults, slos)"], id="empty-file"),
+    pytest.param("# only a comment\n", ["the file is empty; it must hold a mapping (name, ramp, faults, slos)"],
+                 id="comment-only"),
     pytest.param("name: x\n", ["ramp: Field required"], id="missing-ramp"),
     pytest.param("ramp: {users: [5]}\n", ["name: Field required"], id="missing-name"),
     pytest.param("name: x\nramp: 5\n", ["ramp: Input should be a valid dictionary or instance of Ramp"],
@@ -87,19 +91,24 @@ INVALID = [
         ["ramp.settle_s: settle_s (12.5) must be shorter than step_s (10): no time would be left to measure"],
         id="settle-longer-than-step",
     ),
-    pytest.param(BASE + "colour: red\n", ["colour: unknown field"], id="unknown-top-field"),
-    pytest.param("name: x\nramp: {users: [5], speed: 3}\n", ["ramp.speed: unknown field"], id="unknown-ramp-field"),
+    pytest.param(BASE + "colour: red\n", ["colour: unknown field; known: name, description, ramp, schedule, phases, faults, slos"],
+                 id="unknown-top-field"),
+    pytest.param("name: x\nramp: {users: [5], speed: 3}\n",
+                 ["ramp.speed: unknown field; known: users, spawn_rate, step_s, settle_s"], id="unknown-ramp-field"),
+    pytest.param("name: x\nramp: {users: [5], step: 3}\n", ["ramp.step: unknown field; did you mean 'step_s'?"],
+                 id="misspelt-ramp-field"),
     pytest.param(
         BASE + "faults:\n  - {link: redis, type: latency, levels: [null, {latency_ms: 1}], extra: 1}\n",
-        ["faults.0.extra: unknown field"],
+        ["faults.0.extra: unknown field; known: link, type, stream, toxicity, levels"],
         id="unknown-fault-field",
     ),
     pytest.param(
         BASE + "faults:\n  - {link: redis, type: latency, levels: [null, {latency_ms: 1, foo: 2}]}\n",
-        ["faults.0.levels.1.foo: unknown field"],
+        ["faults.0.levels.1.foo: unknown field; known: latency_ms, jitter_ms"],
         id="unknown-level-field",
     ),
-    pytest.param(BASE + "slos:\n  redis: {p99_ms: 1, p42_ms: 3}\n", ["slos.redis.p42_ms: unknown field"],
+    pytest.param(BASE + "slos:\n  redis: {p99_ms: 1, p42_ms: 3}\n",
+                 ["slos.redis.p42_ms: unknown field; known: p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, error_ratio"],
                  id="unknown-slo-field"),
     pytest.param(
         BASE + "faults:\n  - {link: kafka, type: latency, levels: [null, {latency_ms: 1}]}\n",
@@ -108,7 +117,8 @@ INVALID = [
     ),
     pytest.param(
         BASE + "faults:\n  - {link: redis, type: jitter, levels: [null, {latency_ms: 1}]}\n",
-        ["faults.0.type: unknown toxic type 'jitter'; known: bandwidth, latency"],
+        ["faults.0.type: unknown toxic type 'jitter'; known: bandwidth, down, latency, limit_data, reset_peer, "
+         "slicer, slow_close, timeout"],
         id="unknown-toxic-type",
     ),
     pytest.param(
@@ -207,7 +217,7 @@ def test_several_errors_in_one_file_are_reported_together(tmp_path: Path) -> Non
     problems = _problems(tmp_path, text)
     assert sorted(problems) == sorted([
         "name: String should match pattern '^[a-z0-9][a-z0-9-]*$'",
-        "colour: unknown field",
+        "colour: unknown field; known: name, description, ramp, schedule, phases, faults, slos",
         "ramp.spawn_rate: Input should be greater than 0",
         "faults.0.link: Input should be 'redis', 'materialize', 'clickhouse' or 'websocket'",
         "faults.0.toxicity: Input should be less than or equal to 1",
@@ -231,7 +241,7 @@ def test_levels_mismatch_is_reported_alongside_other_errors(tmp_path: Path) -> N
     problems = _problems(
         tmp_path, BASE + "colour: red\nfaults:\n  - {link: redis, type: latency, levels: [null]}\n"
     )
-    assert "colour: unknown field" in problems
+    assert "colour: unknown field; known: name, description, ramp, schedule, phases, faults, slos" in problems
     assert any("levels" in p for p in problems), problems
 
 
@@ -396,3 +406,194 @@ def test_bad_fixtures_are_refused(name: str) -> None:
     with pytest.raises(SpecError) as caught:
         load_experiment(FIXTURES / name)
     assert caught.value.problems
+
+
+# --- refused at read time what used to pass (issue 7) -----------------------------------------
+
+TWO_STEPS = "name: x\nramp: {users: [5, 10], step_s: 10, settle_s: 2}\n"
+
+
+@pytest.mark.parametrize(
+    ("faults", "expected"),
+    [
+        pytest.param(
+            "  - {link: redis, type: latency, levels: [null, {latency_ms: 1}]}\n"
+            "  - {link: redis, type: latency, levels: [{latency_ms: 5}, null]}\n",
+            ["faults.1: a second latency downstream fault on link redis (the first is faults.0); "
+             "merge their levels into one fault"],
+            id="same-link-type-stream-even-on-other-steps",
+        ),
+        pytest.param(
+            "  - {link: materialize, type: down, levels: [null, true]}\n"
+            "  - {link: redis, type: latency, levels: [null, {latency_ms: 1}]}\n"
+            "  - {link: materialize, type: down, levels: [true, null]}\n",
+            ["faults.2: a second down fault on link materialize (the first is faults.0); "
+             "merge their levels into one fault"],
+            id="two-downs-on-one-link",
+        ),
+        pytest.param(
+            "  - {link: redis, type: latency, levels: [null, {latency_ms: 1}]}\n"
+            "  - {link: redis, type: latency, stream: upstream, levels: [null, {latency_ms: 1}]}\n"
+            "  - {link: redis, type: latency, stream: upstream, toxicity: 2, levels: [null]}\n",
+            ["faults.2.toxicity: Input should be less than or equal to 1",
+             "faults.2: a second latency upstream fault on link redis (the first is faults.1); "
+             "merge their levels into one fault",
+             "faults.2.levels: has 1 entries but ramp.users has 2 steps: give one level per step (null for no toxic)"],
+            id="reported-alongside-other-problems",
+        ),
+    ],
+)
+def test_duplicate_faults_are_refused_with_their_path(tmp_path: Path, faults: str, expected: list[str]) -> None:
+    assert _problems(tmp_path, TWO_STEPS + "faults:\n" + faults) == expected
+
+
+def test_duplicate_faults_are_refused_by_the_model_too() -> None:
+    fault = {"link": "redis", "type": "latency", "levels": [None, {"latency_ms": 1}]}
+    with pytest.raises(ValidationError) as caught:
+        Experiment.model_validate({"name": "x", "ramp": {"users": [5, 10]}, "faults": [fault, fault]})
+    assert [(e["loc"], e["msg"]) for e in caught.value.errors()] == [
+        (("faults", 1), "a second latency downstream fault on link redis (the first is faults.0); "
+                        "merge their levels into one fault")]
+
+
+def test_compound_faults_on_several_links_are_one_experiment(tmp_path: Path) -> None:
+    experiment = load_experiment(_write(tmp_path, TWO_STEPS + "faults:\n"
+                                        "  - {link: redis, type: latency, levels: [null, {latency_ms: 5}]}\n"
+                                        "  - {link: clickhouse, type: latency, levels: [null, {latency_ms: 50}]}\n"
+                                        "  - {link: materialize, type: down, levels: [null, true]}\n"))
+    assert [(f.link.value, f.type) for f in experiment.faults] == [
+        ("redis", "latency"), ("clickhouse", "latency"), ("materialize", "down")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: x\nramp: {users: [100000]}\n", None),
+        ("name: x\nramp: {users: [100001]}\n", ["ramp.users.0: must be at most 100000 (a typo?), got 100001"]),
+        ("name: x\nramp: {users: [" + ", ".join(["1"] * 1000) + "]}\n", None),
+        ("name: x\nramp: {users: [1], step_s: 86400}\n", None),
+        ("name: x\nramp: {users: [1], step_s: 86400.5}\n", ["ramp.step_s: Input should be less than or equal to 86400"]),
+        ("name: x\nramp: {users: [1], spawn_rate: 100001}\n",
+         ["ramp.spawn_rate: Input should be less than or equal to 100000"]),
+        ("name: x\nramp: {users: [1], spawn_rate: .nan}\n", ["ramp.spawn_rate: Input should be a finite number"]),
+        ("name: x\nramp: {users: [1], settle_s: -.inf}\n", ["ramp.settle_s: Input should be a finite number"]),
+        ("name: x\nramp: {users: [1]}\nslos: {redis: {p99_ms: .inf}}\n",
+         ["slos.redis.p99_ms: Input should be a finite number"]),
+        (BASE + "faults:\n  - {link: redis, type: latency, toxicity: .nan, levels: [null, {latency_ms: 1}]}\n",
+         ["faults.0.toxicity: Input should be a finite number"]),
+        ("name: x\nramp: {users: [1]}\ndescription: " + "x" * 1001 + "\n",
+         ["description: String should have at most 1000 characters"]),
+    ],
+)
+def test_bounds_on_numbers_and_sizes(tmp_path: Path, text: str, expected: list[str] | None) -> None:
+    if expected is None:
+        load_experiment(_write(tmp_path, text))
+    else:
+        assert _problems(tmp_path, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (BASE + "ramp2: {}\n", "ramp2: unknown field; did you mean 'ramp'?"),
+        ("name: x\nramp: {users: [5], setle_s: 1}\n", "ramp.setle_s: unknown field; did you mean 'settle_s'?"),
+        (BASE + "faults:\n  - {link: redis, typ: latency, type: latency, levels: [null, {latency_ms: 1}]}\n",
+         "faults.0.typ: unknown field; did you mean 'type'?"),
+        (BASE + "faults:\n  - {link: redis, type: slicer, levels: [null, {average_size_bytes: 9, "
+                "size_variation_bytes: 1, delay_ms: 3}]}\n",
+         "faults.0.levels.1.delay_ms: unknown field; did you mean 'delay_us'?"),
+        (BASE + "faults:\n  - {link: Redis, type: latency, levels: [null, {latency_ms: 1}]}\n",
+         "faults.0.link: Input should be 'redis', 'materialize', 'clickhouse' or 'websocket'; did you mean 'redis'?"),
+        (BASE + "faults:\n  - {link: redis, type: latency, stream: Downstream, levels: [null, {latency_ms: 1}]}\n",
+         "faults.0.stream: Input should be 'upstream' or 'downstream'; did you mean 'downstream'?"),
+        (BASE + "faults:\n  - {link: redis, type: reset-peer, levels: [null, {timeout_ms: 1}]}\n",
+         "faults.0.type: unknown toxic type 'reset-peer'; known: bandwidth, down, latency, limit_data, reset_peer, "
+         "slicer, slow_close, timeout; did you mean 'reset_peer'?"),
+        (BASE + "slos:\n  clickhose: {p95_ms: 5}\n",
+         "slos.clickhose: Input should be 'redis', 'materialize', 'clickhouse', 'websocket' or 'http'; "
+         "did you mean 'clickhouse'?"),
+    ],
+)
+def test_unknown_names_get_the_nearest_valid_one(tmp_path: Path, text: str, problem: str) -> None:
+    assert problem in _problems(tmp_path, text)
+
+
+# --- the SLO defaults file ---------------------------------------------------------------------
+
+
+def test_slo_defaults_go_through_the_hardened_reader(tmp_path: Path) -> None:
+    defaults = _write(tmp_path, "slos:\n  redis: {p99_ms: 1}\n  redis: {p99_ms: 2}\n", name="slos.yaml")
+    with pytest.raises(SpecError) as caught:
+        load_experiment(_write(tmp_path, BASE))
+    assert caught.value.source == str(defaults)
+    assert caught.value.problems == [
+        "line 3, column 3: duplicate key 'redis' (first at line 2, column 3): YAML would keep only the last one "
+        "and silently drop the other; keep one"]
+
+
+def test_slo_defaults_are_validated_as_slos_with_their_own_paths(tmp_path: Path) -> None:
+    defaults = _write(tmp_path, "slos:\n  redis: {p99_ms: -1}\n  kafka: {p99_ms: 1}\ncolour: red\n", name="slos.yaml")
+    with pytest.raises(SpecError) as caught:
+        load_slo_file(defaults)
+    assert caught.value.source == str(defaults)
+    assert caught.value.problems == [
+        "slos.redis.p99_ms: Input should be greater than 0",
+        "slos.kafka: Input should be 'redis', 'materialize', 'clickhouse', 'websocket' or 'http'",
+        "colour: unknown field; known: slos",
+    ]
+
+
+def test_the_catalogue_slo_defaults_file_is_valid() -> None:
+    assert load_slo_file(EXPERIMENTS_DIR / "slos.yaml").slos == DEFAULT_SLOS
+
+
+def test_the_slo_defaults_file_is_not_an_experiment() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_experiment(EXPERIMENTS_DIR / "slos.yaml")
+    assert caught.value.problems == [
+        "is the SLO defaults file (slos per tier), not an experiment; `harness validate` checks it, "
+        "run and plan need an experiment"]
+
+
+def test_a_broken_slos_yaml_beside_is_reported_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "slos.yaml").mkdir()
+    with pytest.raises(SpecError) as caught:
+        load_experiment(_write(tmp_path, BASE))
+    assert (caught.value.source, caught.value.problems) == (str(tmp_path / "slos.yaml"), ["is a directory, not a file"])
+
+
+# --- names and paths ----------------------------------------------------------------------------
+
+
+def test_resolve_a_misspelt_name_suggests_the_nearest() -> None:
+    with pytest.raises(SpecError) as caught:
+        resolve_experiment("clickhose-latency")
+    [problem] = caught.value.problems
+    assert problem.startswith(f"no experiment named 'clickhose-latency' in {EXPERIMENTS_DIR}; "
+                              "did you mean 'clickhouse-latency'? (known: ")
+
+
+def test_resolve_an_empty_name() -> None:
+    with pytest.raises(SpecError, match="an experiment name or file is needed, got an empty one"):
+        resolve_experiment("")
+
+
+def test_resolve_leaves_unreadable_paths_to_the_reader(tmp_path: Path) -> None:
+    (tmp_path / "dir.yaml").mkdir()
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert resolve_experiment(str(tmp_path / "dir.yaml")) == tmp_path / "dir.yaml"
+    assert resolve_experiment(str(loop)) == loop
+    with pytest.raises(SpecError, match="is a directory, not a file"):
+        load_experiment(tmp_path / "dir.yaml")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (float("nan"), "--step-seconds must be at least 2 (1 s to settle, 1 s to measure), got nan"),
+    (86_401, "--step-seconds must be at most 86400 (a day), got 86401"),
+    (float("inf"), "--step-seconds must be at most 86400 (a day), got inf"),
+])
+def test_with_step_seconds_refuses_nan_and_huge(value: float, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        _experiment().with_step_seconds(value)
+    assert caught.value.problems == [message]
