@@ -69,6 +69,8 @@ class DashboardViewer(User):
         self._connect()
 
     def on_stop(self) -> None:
+        # Stopping is not a disconnect: the receive greenlet must not report the close below.
+        self._stopping = True
         if self._receiver is not None:
             self._receiver.kill(block=False)
         if self._socket is not None:
@@ -118,6 +120,8 @@ class DashboardViewer(User):
             self._fire(defect, 0, 0, DeliveryGap(f"{defect} around seq {seq}"), received)
 
     def _disconnected(self, cause: BaseException) -> None:
+        if getattr(self, "_stopping", False):
+            return
         now = time.time()
         self._fire("disconnected", 0, 0, cause, now)
         for defect in self._sequence.close():

@@ -15,6 +15,7 @@ from harness.errors import StackError
 from harness.stack import binaries, services
 from harness.stack.base import Address, Endpoints, LinkEndpoint, ManagedStack
 from harness.stack.links import create_link_proxies
+from harness.stack.ownership import Ledger
 from harness.stack.ports import LOOPBACK, free_port
 from harness.stack.readiness import wait_ready
 from harness.stack.services import DB_NAME, DB_USER, Service
@@ -34,6 +35,8 @@ class LocalStack(ManagedStack):
         self.folder = folder
         self.run_id = run_id
         self.python = python
+        # The run folder's ownership record: every service and one-off step is written there as it starts.
+        self.ledger = Ledger.in_folder(folder, run_id)
         self._started: list[Service] = []
 
     def down(self) -> None:
@@ -63,16 +66,18 @@ class LocalStack(ManagedStack):
         return service
 
     def _up(self) -> Endpoints:
+        # The stores' data dies with the run (see down); recorded so it also dies with a killed one.
+        self.ledger.folder_made(self.folder / "data")
         toxiproxy = self._start(services.toxiproxy(self.folder, self.run_id))
         redis = self._start(services.redis(self.folder, self.run_id))
         postgres = self._start(services.postgres(self.folder, self.run_id))
         clickhouse = self._start(services.clickhouse(self.folder, self.run_id))
         for service in (toxiproxy, redis, postgres, clickhouse):
             wait_ready(service.name, service.check, service.ready_timeout_s, service.process)
-        services.create_database(postgres.address[1], postgres.process.log_path, self.run_id)
+        services.create_database(postgres.address[1], postgres.process.log_path, self.run_id, self.ledger)
 
         direct = _store_env(redis.address, postgres.address, clickhouse.address)
-        services.seed(direct, self.folder / "logs" / "seed.log", self.python, self.run_id)
+        services.seed(direct, self.folder / "logs" / "seed.log", self.python, self.run_id, self.ledger)
 
         api = f"http://{LOOPBACK}:{toxiproxy.address[1]}"
         links: dict[str, LinkEndpoint] = {}

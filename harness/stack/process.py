@@ -1,9 +1,11 @@
-"""A child process of the run: started in its own session, labelled, logged, stopped.
+"""A child process of the run: recorded, started in its own session, labelled, logged, stopped.
 
-Every process carries two environment variables, the run id and the pid of the
-harness that owns it. A later run (or ``harness cleanup``) finds processes
-whose owner is dead by reading them back, and stops them: a killed run leaves
-nothing behind for long.
+Every start is written to the run's ownership record (``harness.stack.ownership``)
+before ``start`` returns; a later run or ``harness cleanup`` reads the records
+of dead owners first (``harness.stack.leftovers``). The environment carries
+labels too (run id, owner pid and start time) as the second way to find a
+process, for one that escaped its record's session; alone they are not
+enough, since redis-server and PostgreSQL write their titles over them.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
 from harness.errors import StackError
+from harness.stack.ownership import Ledger, current_owner
 
 RUN_LABEL = "FLOWFORGE_HARNESS_RUN"
 OWNER_LABEL = "FLOWFORGE_HARNESS_OWNER"
+# The owner's start time: an owner pid recycled by another process does not keep a dead run's processes alive.
+OWNER_START_LABEL = "FLOWFORGE_HARNESS_OWNER_START"
 
 
 def run_labels(run_id: str) -> dict[str, str]:
     """The environment variables that mark a process as this run's, owned by this harness."""
-    return {RUN_LABEL: run_id, OWNER_LABEL: str(os.getpid())}
+    owner = current_owner()
+    return {RUN_LABEL: run_id, OWNER_LABEL: str(owner.pid), OWNER_START_LABEL: repr(owner.start_time)}
 
 
 @dataclass
@@ -38,11 +42,20 @@ class ManagedProcess:
     cwd: Path | None = None
     # PostgreSQL takes SIGINT as "fast shutdown"; SIGTERM would wait for clients.
     stop_signal: signal.Signals = signal.SIGTERM
+    # Where the start is recorded: the run folder's record; without one (benchmarks), a record in the registry.
+    ledger: Ledger | None = None
     _popen: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    def _ledger(self) -> Ledger:
+        if self.ledger is None:
+            self.ledger = Ledger.unfiled(self.run_id)
+        return self.ledger
 
     def start(self) -> None:
         env = {**os.environ, **self.env, **run_labels(self.run_id)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        # Registered before the fork: a harness killed right after it still has a record to be found by.
+        self._ledger().register()
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         try:
             self._popen = subprocess.Popen(
@@ -60,6 +73,12 @@ class ManagedProcess:
             raise StackError(f"{self.name}: cannot start {self.argv[0]}: {exc.strerror}") from exc
         finally:
             log.close()
+        try:
+            self._ledger().process_started(self._popen.pid, self.name, self.argv)
+        except StackError:
+            # Unrecorded means unfindable once we die: a process we cannot vouch for is not kept.
+            self.stop(timeout_s=2)
+            raise
 
     @property
     def pid(self) -> int | None:
@@ -70,6 +89,15 @@ class ManagedProcess:
 
     def running(self) -> bool:
         return self._popen is not None and self._popen.poll() is None
+
+    def wait(self, timeout_s: float) -> int | None:
+        """The exit code, or None if still running after ``timeout_s``."""
+        if self._popen is None:
+            return None
+        try:
+            return self._popen.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM the process group, then SIGKILL what is left."""
@@ -87,6 +115,8 @@ class ManagedProcess:
             self._popen.wait(timeout=5)
         except subprocess.TimeoutExpired as exc:
             raise StackError(f"{self.name} (pid {self._popen.pid}) did not stop") from exc
+        # The last of a run's processes to stop takes its record off the registry.
+        self._ledger().release()
 
     def tail(self, lines: int = 20) -> str:
         return tail_file(self.log_path, lines)
@@ -109,58 +139,3 @@ def tail_file(path: Path, lines: int = 20) -> str:
     except OSError:
         return ""
     return b"".join(last).decode("utf-8", "replace").rstrip()
-
-
-@dataclass(frozen=True)
-class Leftover:
-    pid: int
-    run_id: str
-    command: str
-
-
-def find_orphans() -> list[Leftover]:
-    """Processes labelled by a harness run whose owning harness is gone."""
-    found = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            env = proc.environ()
-        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess, OSError):
-            continue
-        run_id = env.get(RUN_LABEL)
-        owner = env.get(OWNER_LABEL)
-        if not run_id or not owner or not owner.isdigit():
-            continue
-        if _alive(int(owner)):
-            continue
-        found.append(Leftover(proc.pid, run_id, " ".join(proc.info["cmdline"] or [])[:120]))
-    return found
-
-
-def kill_orphans() -> list[Leftover]:
-    orphans = find_orphans()
-    for orphan in orphans:
-        try:
-            os.kill(orphan.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    return orphans
-
-
-def processes_of_run(run_id: str) -> list[int]:
-    """Pids still carrying this run's label (tests use it to prove cleanup)."""
-    pids = []
-    for proc in psutil.process_iter(["pid"]):
-        try:
-            if proc.environ().get(RUN_LABEL) == run_id:
-                pids.append(proc.pid)
-        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess, OSError):
-            continue
-    return pids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False

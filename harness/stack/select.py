@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 from harness.errors import SpecError
-from harness.stack import binaries
+from harness.stack import binaries, leftovers
 from harness.stack.base import Stack
 from harness.stack.local import LocalStack
-from harness.stack.process import kill_orphans
 
 BACKENDS = ("auto", "docker", "local")
 COMPOSE_DIR = binaries.REPO_ROOT / "compose"
@@ -53,8 +52,8 @@ def make_stack(backend: str, folder: Path, run_id: str, offline: bool = False) -
 
 
 def remove_leftovers(backend: str) -> list[str]:
-    """What runs whose harness died left behind on this backend (processes, containers)."""
-    removed = [f"process {o.pid} of run {o.run_id} ({o.command})" for o in kill_orphans()]
+    """What runs whose harness died left behind on this backend: processes (records, then labels), containers."""
+    removed = [thing.describe() for thing in leftovers.remove_dead_runs()]
     if backend == "docker":
         from harness.stack.docker import remove_dead_runs
 

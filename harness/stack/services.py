@@ -11,13 +11,15 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import StackError
 from harness.stack import binaries
+from harness.stack.ownership import Ledger
 from harness.stack.ports import LOOPBACK, free_port
-from harness.stack.process import ManagedProcess, run_labels, tail_file
+from harness.stack.process import ManagedProcess, tail_file
 from harness.stack.readiness import Check, HttpCheck, TcpCheck
 
 REFERENCE_DIR = binaries.REPO_ROOT / "compose" / "reference"
@@ -41,7 +43,9 @@ class Service:
 def toxiproxy(folder: Path, run_id: str) -> Service:
     port = free_port()
     argv = [str(binaries.toxiproxy_server()), "-host", LOOPBACK, "-port", str(port)]
-    process = ManagedProcess("toxiproxy", argv, folder / "logs" / "toxiproxy.log", run_id)
+    # Without LOG_LEVEL the server logs at trace level: every chunk of every connection (~250 KB in 30 s).
+    process = ManagedProcess("toxiproxy", argv, folder / "logs" / "toxiproxy.log", run_id,
+                             env={"LOG_LEVEL": "info"}, ledger=Ledger.in_folder(folder, run_id))
     return Service("toxiproxy", process, HttpCheck(f"http://{LOOPBACK}:{port}/version"), 20, (LOOPBACK, port))
 
 
@@ -56,7 +60,8 @@ def redis(folder: Path, run_id: str) -> Service:
         # with every percentile an SLO may name.
         "--latency-tracking", "yes", "--latency-tracking-info-percentiles", "50 90 95 99 99.9",
     ]
-    process = ManagedProcess("redis", argv, folder / "logs" / "redis.log", run_id)
+    process = ManagedProcess("redis", argv, folder / "logs" / "redis.log", run_id,
+                             ledger=Ledger.in_folder(folder, run_id))
     return Service("redis", process, TcpCheck(LOOPBACK, port), 20, (LOOPBACK, port))
 
 
@@ -68,12 +73,13 @@ def postgres(folder: Path, run_id: str) -> Service:
     """
     bin_dir = binaries.postgres_bin_dir()
     as_user = _unprivileged_prefix()
-    data = _postgres_data_dir(folder, as_user)
+    ledger = Ledger.in_folder(folder, run_id)
+    data = _postgres_data_dir(folder, as_user, ledger)
     scratch = None if data.is_relative_to(folder) else data.parent
     log = folder / "logs" / "materialize-postgres.log"
     try:
         _run_once(as_user + [str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER,
-                             "--auth=trust", "--no-sync", "-E", "UTF8"], log, "initdb", run_id=run_id)
+                             "--auth=trust", "--no-sync", "-E", "UTF8"], log, "initdb", run_id, ledger)
     except BaseException:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -81,36 +87,39 @@ def postgres(folder: Path, run_id: str) -> Service:
     port = free_port()
     argv = as_user + [
         str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
-        "-c", f"listen_addresses={LOOPBACK}", "-c", f"unix_socket_directories={data}",
+        "-c", f"listen_addresses={LOOPBACK}", "-c", "unix_socket_directories=",
         "-c", "fsync=off", "-c", "max_connections=200",
         # The server-side vantage's only per-query timing on PostgreSQL.
         "-c", "shared_preload_libraries=pg_stat_statements",
     ]
-    process = ManagedProcess("materialize (postgresql)", argv, log, run_id, stop_signal=signal.SIGINT)
+    process = ManagedProcess("materialize (postgresql)", argv, log, run_id, stop_signal=signal.SIGINT, ledger=ledger)
     return Service("materialize", process, TcpCheck(LOOPBACK, port), 30, (LOOPBACK, port), scratch)
 
 
-def create_database(port: int, log: Path, run_id: str) -> None:
+def create_database(port: int, log: Path, run_id: str, ledger: Ledger | None = None) -> None:
     createdb = binaries.postgres_bin_dir() / "createdb"
     _run_once([str(createdb), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, DB_NAME], log, "createdb",
-              run_id=run_id)
-    create_stat_statements(port, log, run_id)
+              run_id, ledger)
+    create_stat_statements(port, log, run_id, ledger)
 
 
-def create_stat_statements(port: int, log: Path, run_id: str) -> None:
+def create_stat_statements(port: int, log: Path, run_id: str, ledger: Ledger | None = None) -> None:
     """pg_stat_statements in the database, for the server-side vantage (the library is preloaded)."""
     psql = binaries.postgres_bin_dir() / "psql"
     _run_once([str(psql), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, "-d", DB_NAME, "-v", "ON_ERROR_STOP=1",
                "-qc", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"], log, "create pg_stat_statements",
-              run_id=run_id)
+              run_id, ledger)
 
 
 CLICKHOUSE_CONFIG = """<?xml version="1.0"?>
 <yandex>
     <logger>
-        <level>warning</level>
+        <!-- information: start-up, shutdown, warnings and errors, and two lines per query (18.16 cannot
+             set levels per logger; notice would log nothing at all): capped at 10 MB + one rotated file. -->
+        <level>information</level>
         <log>{logs}/clickhouse-server.log</log>
-        <errorlog>{logs}/clickhouse-server.err.log</errorlog>
+        <size>10M</size>
+        <count>1</count>
         <console>0</console>
     </logger>
     <http_port>{http_port}</http_port>
@@ -146,7 +155,8 @@ def clickhouse(folder: Path, run_id: str) -> Service:
     config.write_text(CLICKHOUSE_CONFIG.format(logs=logs, data=data, http_port=http_port, tcp_port=tcp_port,
                                                users=users))
     argv = [str(binaries.debian_program("clickhouse-server", "clickhouse-server")), f"--config-file={config}"]
-    process = ManagedProcess("clickhouse", argv, logs / "clickhouse.log", run_id, cwd=data)
+    process = ManagedProcess("clickhouse", argv, logs / "clickhouse.log", run_id, cwd=data,
+                             ledger=Ledger.in_folder(folder, run_id))
     check = HttpCheck(f"http://{LOOPBACK}:{http_port}/ping")
     return Service("clickhouse", process, check, 60, (LOOPBACK, http_port))
 
@@ -154,31 +164,38 @@ def clickhouse(folder: Path, run_id: str) -> Service:
 def reference_backend(folder: Path, run_id: str, store_env: dict[str, str], python: str) -> Service:
     port = free_port()
     argv = [python, "-m", "uvicorn", "flowforge_ref.app:app", "--host", LOOPBACK, "--port", str(port),
-            "--no-access-log", "--log-level", "warning"]
+            "--no-access-log", "--log-level", "info"]
     env = {**store_env, "PYTHONPATH": str(REFERENCE_DIR)}
-    process = ManagedProcess("reference backend", argv, folder / "logs" / "backend.log", run_id, env=env)
+    process = ManagedProcess("reference backend", argv, folder / "logs" / "backend.log", run_id, env=env,
+                             ledger=Ledger.in_folder(folder, run_id))
     check = HttpCheck(f"http://{LOOPBACK}:{port}/healthz")
     return Service("backend", process, check, 60, (LOOPBACK, port))
 
 
-def seed(store_env: dict[str, str], log: Path, python: str, run_id: str | None = None) -> None:
+def seed(store_env: dict[str, str], log: Path, python: str, run_id: str | None = None,
+         ledger: Ledger | None = None) -> None:
     env = {**store_env, "PYTHONPATH": str(REFERENCE_DIR)}
-    _run_once([python, "-m", "flowforge_ref.seed"], log, "seed", env=env, timeout_s=300, run_id=run_id)
+    _run_once([python, "-m", "flowforge_ref.seed"], log, "seed", run_id, ledger, env=env, timeout_s=300)
 
 
-def _run_once(argv: list[str], log: Path, what: str, env: dict[str, str] | None = None,
-              timeout_s: float = 120, run_id: str | None = None) -> None:
-    """A short-lived step (initdb, createdb, seed), labelled like the run's services."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    labels = run_labels(run_id) if run_id else {}
-    with open(log, "ab") as handle:
-        try:
-            result = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout_s,
-                                    env={**os.environ, **(env or {}), **labels}, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise StackError(f"{what} failed: {exc}") from exc
-    if result.returncode != 0:
-        raise StackError(f"{what} exited with code {result.returncode}\nlast lines of {log}:\n{tail_file(log)}")
+def _run_once(argv: list[str], log: Path, what: str, run_id: str | None, ledger: Ledger | None,
+              env: dict[str, str] | None = None, timeout_s: float = 120) -> None:
+    """A short-lived step (initdb, createdb, seed): recorded and labelled like the run's services.
+
+    A harness killed while it waits leaves the step to cleanup, which finds it in the record.
+    """
+    process = ManagedProcess(what, argv, log, run_id or f"{what}-{uuid.uuid4().hex[:8]}", env=env or {},
+                             ledger=ledger)
+    process.start()
+    try:
+        code = process.wait(timeout_s)
+    finally:
+        # Also on timeout or Ctrl-C while waiting: the step never outlives the call.
+        process.stop(timeout_s=5)
+    if code is None:
+        raise StackError(f"{what} did not finish within {timeout_s:.0f} s\nlast lines of {log}:\n{tail_file(log)}")
+    if code != 0:
+        raise StackError(f"{what} exited with code {code}\nlast lines of {log}:\n{tail_file(log)}")
 
 
 def _unprivileged_prefix() -> list[str]:
@@ -190,7 +207,7 @@ def _unprivileged_prefix() -> list[str]:
     return [runuser, "-u", "postgres", "--"]
 
 
-def _postgres_data_dir(folder: Path, as_user: list[str]) -> Path:
+def _postgres_data_dir(folder: Path, as_user: list[str], ledger: Ledger) -> Path:
     """The data folder in the run folder, unless the postgres user cannot reach it.
 
     A run folder under a private home (pytest's tmp folders are 0700) is out of
@@ -206,6 +223,8 @@ def _postgres_data_dir(folder: Path, as_user: list[str]) -> Path:
         base = parent
     else:
         base = Path(tempfile.mkdtemp(prefix="flowforge-pg-"))
+        # Outside the run folder: recorded, so cleanup of a killed run removes it too.
+        ledger.folder_made(base)
         os.chmod(base, 0o755)
     data = base / "materialize"
     data.mkdir(exist_ok=True)

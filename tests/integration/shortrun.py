@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.stack.process import processes_of_run
+from harness.stack import ownership
+from harness.stack.leftovers import processes_of_run
+from harness.stack.ownership import OwnedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,8 +137,12 @@ def assert_clickhouse_degrades(summary: dict[str, Any], backend: str) -> None:
 
 
 def assert_nothing_left(folder: Path) -> None:
-    """No process of the run alive, its toxics removed, its Toxiproxy gone."""
+    """No process of the run alive (by label and by record), its toxics removed, its Toxiproxy gone."""
     assert processes_of_run(folder.name) == [], "processes of the run are still alive"
+    owned, _ = ownership.read_record(folder / ownership.RECORD_FILE)
+    assert [o.name for o in owned if isinstance(o, OwnedProcess) and ownership.is_alive(o.identity)] == []
+    # A normal end (or a handled signal) takes the run off the ownership registry.
+    assert not [path for path, entry in ownership.registered() if entry and entry.run_id == folder.name]
     journal = events(folder)
     assert any(e["event"] == "toxics-cleared" for e in journal), "the run never removed its toxics"
     stack = next(e for e in journal if e["event"] == "stack-up")
