@@ -1,0 +1,1 @@
+"""Locustfiles of ``make bench`` (harness.bench), each run with plain ``locust -f`` in its own process."""
