@@ -1,18 +1,32 @@
 # FlowForge resilience harness. Every target sets up what it needs first.
-#   make experiment name=clickhouse-latency [step_seconds=8]
+#   make experiment name=clickhouse-latency [step_seconds=8] [args="--observe --web"]
 #   make test
+#   make bench [only=generator_ratio,fidelity] [quick=1]
 PYTHON := .venv/bin/python
 HARNESS := $(PYTHON) -m harness
 name ?= clickhouse-latency
 run ?= results/latest
 
-.PHONY: setup experiment test unit integration report validate plan cleanup clean lint
+.PHONY: setup experiment experiment-run test unit integration report validate plan cleanup clean lint bench
 
 setup:
 	@scripts/setup.sh all
 
-experiment: setup
-	$(HARNESS) run $(name) $(if $(step_seconds),--step-seconds $(step_seconds)) $(if $(backend),--backend $(backend)) $(if $(offline),--offline)
+# make exits 2 whenever a recipe fails, and its "Error N" line would be the last word; so the
+# harness runs in experiment-run, which keeps its exit code, and experiment ends with the harness's
+# own line saying what that code means (make's status stays non-zero on failure: 2). For the
+# harness's own code (1 vs 3), call .venv/bin/harness run directly.
+EXPERIMENT_EXIT := .tools/experiment.exit
+
+experiment: experiment-run
+	$(call harness_exit_line,$(strip $(file <$(EXPERIMENT_EXIT))))
+
+experiment-run: setup
+	@rm -f $(EXPERIMENT_EXIT); $(HARNESS) run $(name) $(if $(step_seconds),--step-seconds $(step_seconds)) $(if $(backend),--backend $(backend)) $(if $(offline),--offline) $(args); echo $$? > $(EXPERIMENT_EXIT)
+
+# $(1): the harness's exit code. Expanded only once experiment-run has finished (none under make -n).
+harness_exit_line = $(if $(1),$(if $(filter 0,$(1)),@echo "harness: $(call harness_meaning,$(1))",$(error harness: $(call harness_meaning,$(1)))))
+harness_meaning = $(shell $(PYTHON) -c 'from harness.cli import exit_meaning; print(exit_meaning($(1)))')
 
 test: setup
 	$(PYTHON) -m pytest -q -p no:cacheprovider
@@ -40,3 +54,9 @@ clean:
 
 lint: setup
 	$(PYTHON) -m ruff check harness toxics locustfiles tests compose
+
+# Not a test: measures what the harness costs and how far its numbers hold
+# (results/bench/<UTC stamp>.json and latest.json). Takes ~20 minutes; quick=1 ~5.
+bench: setup
+	@scripts/setup.sh bench
+	$(PYTHON) -m harness.bench $(if $(only),--only $(only)) $(if $(quick),--quick)

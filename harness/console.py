@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from harness.events import Event, LiveWindow, Note, ResultsWritten, RunStarted, StackUp, StepRecorded, ToxicsApplied
+from harness.events import (
+    Event,
+    LiveWindow,
+    Note,
+    PrometheusUp,
+    ResultsWritten,
+    RunStarted,
+    StackUp,
+    StepRecorded,
+    StepThroughPromql,
+    ToxicsApplied,
+)
+from harness.metrics.promql import PromqlStep
 from harness.record import StepRecord, TierReport
 from harness.results import RunSummary
 from harness.slo import TierResult, Verdict
@@ -20,6 +32,7 @@ class ConsoleProgress:
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self._slos: dict[str, TierSlo] = {}
+        self._promql: PromqlStep | None = None  # the step's window through PromQL (--slo-source prometheus)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -30,11 +43,16 @@ class ConsoleProgress:
                 self.note(note)
         elif isinstance(event, Note):
             self.note(event.message)
+        elif isinstance(event, PrometheusUp):
+            self.note(f"prometheus: {event.url} (scrapes the harness and the backend; data in {event.folder})")
         elif isinstance(event, ToxicsApplied):
             toxics = ", ".join(t.describe() for t in event.toxics) or "no toxics"
             self.console.print(f"[bold]step {event.step}/{event.total_steps}[/]: {event.users} users, {toxics}")
         elif isinstance(event, LiveWindow):
-            self.live(event.results)
+            window = event.measured.window if event.measured else None
+            self.live(event.results, window[1] - window[0] if window else None)
+        elif isinstance(event, StepThroughPromql):
+            self._promql = event.view
         elif isinstance(event, StepRecorded):
             self.step_finished(event.record)
         elif isinstance(event, ResultsWritten):
@@ -52,10 +70,11 @@ class ConsoleProgress:
     def note(self, message: str) -> None:
         self.console.print(f"  {message}")
 
-    def live(self, results: dict[str, TierResult]) -> None:
+    def live(self, results: dict[str, TierResult], seconds: float | None = None) -> None:
         # Point values of the last seconds, not verdicts: those are judged once, per step.
         parts = [f"{tier} {_value(slo, results.get(tier))}" for tier, slo in self._slos.items()]
-        self.console.print("    [dim]live (last 5 s):[/] " + " · ".join(parts))
+        last = f"last {seconds:.0f} s" if seconds else "last seconds"
+        self.console.print(f"    [dim]live ({last}):[/] " + " · ".join(parts))
 
     def step_finished(self, record: StepRecord) -> None:
         # Printed once the step's late replies are in, i.e. while the next step settles.
@@ -67,8 +86,11 @@ class ConsoleProgress:
             report = record.tiers.get(tier)
             cause = record.cause.get(tier)
             because = f", cause {cause.value}" if cause else ""
-            self.console.print(f"    [{STYLE[verdict]}]{tier} {_evidence(slo, report)} "
+            promql = self._through_promql(record, tier)
+            self.console.print(f"    [{STYLE[verdict]}]{tier} {_evidence(slo, report)}{promql} "
                                f"({slo.describe()}) {verdict.value}{because}[/]")
+        for problem in self._promql.problems if self._promql and self._promql.index == record.index else []:
+            self.console.print(f"    [yellow]PromQL:[/] {problem}")
         for link, effect in record.links.items():
             if effect.effective_added_ms is not None:
                 self.console.print(f"    {link}: asked {effect.requested}, measured +{effect.effective_added_ms:g} ms "
@@ -80,6 +102,15 @@ class ConsoleProgress:
                                f"{host.hiccup_p999_ms:g} ms[/]")
         for flag in record.flags:
             self.console.print(f"    [yellow]flag:[/] {flag}")
+
+    def _through_promql(self, record: StepRecord, tier: str) -> str:
+        view = self._promql
+        seen = view.tiers.get(tier) if view and view.index == record.index else None
+        if seen is None:
+            return ""
+        values = ", ".join(f"p{p:g} {'–' if v is None else f'{v:g} ms'}"
+                           for p, v in seen.faulted.percentiles_ms.items())
+        return f"; PromQL {values} (judged)"
 
     def run_finished(self, summary: RunSummary) -> None:
         colour = "green" if summary.verdict.value == "pass" else STYLE.get(summary.verdict.value, "white")

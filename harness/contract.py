@@ -136,6 +136,31 @@ def live_path(records_path: Path) -> Path:
     return records_path.with_name(records_path.stem + ".live.json")
 
 
+# Live snapshots last at most this long (the console's live line, the /metrics feed).
+LIVE_PERIOD_S = 5.0
+
+
+def live_cut_after(plan: Plan, elapsed_s: float, period_s: float = LIVE_PERIOD_S) -> float:
+    """The plan time at which the live snapshot holding ``elapsed_s`` ends (always later than it).
+
+    Every load process cuts its snapshots at the same plan times: each step's
+    window start and end, and between them at equal parts no longer than
+    ``period_s``. So a snapshot lies wholly inside one step's window or
+    outside every window, and Prometheus's copy of the counts (stamped with
+    these times) can be differenced exactly at a window's edges.
+    """
+    edges = sorted({0.0, *(s.window_start_s for s in plan.steps), *(s.end_s for s in plan.steps)})
+    if elapsed_s < 0:
+        return 0.0
+    for start, end in zip(edges, edges[1:], strict=False):
+        if start <= elapsed_s < end:
+            parts = max(1, math.ceil((end - start) / period_s - 1e-9))
+            k = math.floor((elapsed_s - start) * parts / (end - start)) + 1
+            return end if k >= parts else start + k * (end - start) / parts
+    last = edges[-1]
+    return last + (math.floor((elapsed_s - last) / period_s) + 1) * period_s
+
+
 class Series(BaseModel):
     """Samples of one tier on one path in one window: latencies (HDR, µs) and failures by kind."""
 

@@ -1,7 +1,8 @@
 """The run's one event stream: typed events the runner emits once, and the observers that receive them.
 
-    RunStarted → LeftoversRemoved? → StackUp → ClockStarted →
-        (ToxicsApplied → LiveWindow* → StepRecorded)* → ToxicsCleared → RunEnded → ResultsWritten
+    RunStarted → LeftoversRemoved? → StackUp → PrometheusUp? → ClockStarted →
+        (ToxicsApplied → LiveWindow* → StepThroughPromql? → StepRecorded)* → ToxicsCleared → RunEnded →
+        ResultsWritten
     Note: any time
 
 The journal, the console, the metrics exporter (and later the report and the
@@ -19,10 +20,12 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.contract import ProbeSettings
+from harness.contract import ProbeSettings, StepLine
+from harness.metrics.promql import PromqlStep
 from harness.plan import Plan
 from harness.record import StepRecord
 from harness.slo import TierResult
+from harness.spec import TierSlo
 from harness.stack.base import Endpoints
 from toxics.schedule import ToxicState
 
@@ -45,7 +48,9 @@ class RunStarted(Event):
     run_id: str
     backend: str
     planned_steps: int
-    slos: dict[str, str]
+    slos: dict[str, str]  # in words, as reports show them
+    slo_bounds: dict[str, TierSlo] = {}  # the same as numbers, for what results derive (recovery)
+    schedule: str = "per-step"
     plan: Plan
     probes: dict[str, ProbeSettings]
     folder: Path
@@ -62,6 +67,14 @@ class StackUp(Event):
     endpoints: Endpoints
     notes: list[str]
     versions: dict[str, str]
+
+
+class PrometheusUp(Event):
+    """``--observe``: the run's own Prometheus answers at ``url``; config and TSDB in ``folder``."""
+
+    kind: ClassVar[str] = "prometheus"
+    url: str
+    folder: Path
 
 
 class ClockStarted(Event):
@@ -89,16 +102,38 @@ class ToxicsApplied(Event):
 
 
 class LiveWindow(Event):
-    """The last few seconds' per-tier numbers (faulted path), while a step runs."""
+    """The last few seconds' per-tier numbers (faulted path), while a step runs.
+
+    ``measured`` is the merged snapshot those numbers come from (every tier
+    and path, HDR histograms). ``fresh`` merges the load processes'
+    snapshots that no earlier LiveWindow carried: each sample is in exactly
+    one ``fresh``, so adding them up gives the run's counts so far (the
+    metrics exporter's cumulative histograms), complete up to the wall time
+    ``fresh_until`` (a plan time every process cut its snapshots at).
+    """
 
     kind: ClassVar[str] = "live"
     journaled: ClassVar[bool] = False
     results: dict[str, TierResult]
+    measured: StepLine | None = None
+    fresh: StepLine | None = None
+    fresh_until: float | None = None
 
 
 class StepRecorded(Event):
     kind: ClassVar[str] = "step"
     record: StepRecord
+
+
+class StepThroughPromql(Event):
+    """``--slo-source prometheus``: the step's window as PromQL reads it, just before its record.
+
+    The record's latency verdicts are then judged on these percentiles; the
+    harness's own stand beside them in the record.
+    """
+
+    kind: ClassVar[str] = "step-promql"
+    view: PromqlStep
 
 
 class ToxicsCleared(Event):

@@ -10,7 +10,6 @@ merges them (histograms add up exactly).
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,10 @@ from harness.errors import LoadError, StackError
 from harness.plan import Plan
 from harness.stack.base import Endpoints
 from harness.stack.binaries import REPO_ROOT
+from harness.stack.ownership import Ledger
+from harness.stack.ports import LOOPBACK
 from harness.stack.process import ManagedProcess
+from harness.targets_policy import is_loopback_host
 
 LOCUSTFILE = REPO_ROOT / "locustfiles" / "flowforge.py"
 READY_TIMEOUT_S = 60.0
@@ -44,23 +46,21 @@ def targets_of(endpoints: Endpoints) -> Targets:
     )
     for name, url in targets.model_dump().items():
         host = urlsplit(url).hostname if url else None
-        if host is not None and not _loopback(host):
+        if host is not None and not is_loopback_host(host):
             raise LoadError(f"refusing to send load to {name} at {host}: not an address of this run's stack")
     return targets
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 class LocustDriver:
     def __init__(self, plan: Plan, endpoints: Endpoints, folder: Path, run_id: str,
-                 probes: dict[str, ProbeSettings]) -> None:
+                 probes: dict[str, ProbeSettings], ledger: Ledger | None = None,
+                 web_port: int | None = None) -> None:
         self.load = LoadPlan(plan=plan, targets=targets_of(endpoints), folder=folder, probes=probes)
         self.run_id = run_id
+        # Locust's web UI on 127.0.0.1:web_port while the engine's plan drives the users (None: headless).
+        self.web_port = web_port
+        # The run's ownership record: Locust and every probe are written there as they start.
+        self.ledger = ledger
         self._processes: list[ManagedProcess] = []
 
     def __enter__(self) -> LocustDriver:
@@ -77,9 +77,9 @@ class LocustDriver:
     def start(self) -> None:
         plan_path = self.load.write()
         argv = [
-            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *self._ui_args(),
             "--host", self.load.targets.backend, "--csv", str(self.load.folder / "locust"),
-            "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
+            "--only-summary", "--loglevel", "INFO", "--exit-code-on-error", "0",
         ]
         env = {PLAN_ENV: str(plan_path)}
         commands = [("locust", argv, self.load.ready_path)] + [
@@ -89,10 +89,20 @@ class LocustDriver:
         ]
         for name, command, ready in commands:
             process = ManagedProcess(name, command, self.load.folder / f"{name}.log", self.run_id,
-                                     env=env, cwd=REPO_ROOT)
+                                     env=env, cwd=REPO_ROOT, ledger=self.ledger)
             self._processes.append(process)
             process.start()
             _wait_ready(process, ready)
+
+    def _ui_args(self) -> list[str]:
+        if self.web_port is None:
+            return ["--headless"]
+        # --autostart starts the test as --headless does (the shape then drives it), keeping the UI.
+        return ["--autostart", "--web-host", LOOPBACK, "--web-port", str(self.web_port)]
+
+    @property
+    def web_url(self) -> str | None:
+        return None if self.web_port is None else f"http://{LOOPBACK}:{self.web_port}"
 
     def start_clock(self, t0: float) -> None:
         write_clock(self.load.clock_path, t0)
@@ -119,13 +129,18 @@ class LocustDriver:
 
     def live(self) -> StepLine | None:
         """The last few seconds as measured by every process, merged (None before any snapshot)."""
-        lines = []
+        lines = [line for line in self.live_lines().values() if line is not None]
+        return merge_lines(lines) if lines else None
+
+    def live_lines(self) -> dict[str, StepLine | None]:
+        """Each process's latest snapshot (None: none yet), by its records file name; Locust's first."""
+        lines: dict[str, StepLine | None] = {}
         for path in self._records_paths():
             try:
-                lines.append(StepLine.model_validate_json(live_path(path).read_text(encoding="utf-8")))
+                lines[path.name] = StepLine.model_validate_json(live_path(path).read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                continue
-        return merge_lines(lines) if lines else None
+                lines[path.name] = None
+        return lines
 
     def _records_paths(self) -> list[Path]:
         return [self.load.records_path] + [self.load.probe_records_path(t) for t in self.load.probe_tiers()]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 from harness.confidence import rank_interval
 from harness.contract import Series, StepLine, TierSeries
 from harness.histogram import decode, estimate_ms, summarize
+from harness.metrics.promql import PromqlTier
 from harness.plan import Step
 from harness.slo import Cause, Estimate, Evidence, TierResult, Verdict, judge, store_holds
 from harness.spec import TierSlo
@@ -95,6 +98,9 @@ class StepRecord(BaseModel):
     links: dict[str, LinkEffect] = {}
     error_kinds: dict[str, dict[str, int]] = {}
     histograms: dict[str, str] = {}
+    # --slo-source prometheus: latency verdicts judged on the step's window through PromQL, kept beside ours
+    slo_source: Literal["harness", "prometheus"] = "harness"
+    promql: dict[str, PromqlTier] = {}
 
 
 def result_of(series: Series | None) -> TierResult | None:

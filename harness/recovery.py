@@ -13,7 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from harness.record import StepRecord
-from harness.slo import TierResult, Verdict
+from harness.slo import TierResult, Verdict, point_holds
 from harness.spec import TierSlo
 
 
@@ -50,14 +50,8 @@ class Cell(BaseModel):
 
 
 def holds(slo: TierSlo, result: TierResult | None) -> bool:
-    """The point values of a short window against every bound of the SLO."""
-    if result is None or result.count == 0:
-        return False
-    for percentile, bound in slo.bounds().items():
-        value = result.percentile_ms(percentile)
-        if value is None or value >= bound:
-            return False
-    return slo.error_ratio is None or result.error_ratio < slo.error_ratio or not result.errors
+    """A slice holds when its point values are within every bound, with at least one sample."""
+    return bool(point_holds(slo, result)) and result is not None and result.count > 0
 
 
 def recoveries(steps: list[StepRecord], slos: dict[str, TierSlo]) -> list[Recovery]:

@@ -196,6 +196,22 @@ def _judge_errors(bound: float, evidence: Evidence) -> TierVerdict:
     return TierVerdict(verdict=Verdict.PASS)
 
 
+def point_holds(slo: TierSlo, result: TierResult | None) -> bool | None:
+    """The point values of a short window against every bound (None: no attempts at all).
+
+    Not a verdict (no interval): for live views and recovery slices, too short to judge.
+    """
+    if result is None or result.attempts == 0:
+        return None
+    if slo.bounds() and result.count == 0:
+        return False
+    for percentile, bound_ms in slo.bounds().items():
+        value = result.percentile_ms(percentile)
+        if value is None or value >= bound_ms:
+            return False
+    return not (slo.error_ratio is not None and result.errors and result.error_ratio >= slo.error_ratio)
+
+
 def store_holds(value_ms: float | None, bound_ms: float) -> bool | None:
     """The store's own view: True below the bound with room, False at or above it, None in between or unknown."""
     if value_ms is None:

@@ -3,11 +3,14 @@
 Run by the harness it follows the engine's load plan (FLOWFORGE_LOAD_PLAN):
 the step-ramp shape, the plan clock, the datastore probes and the per-step
 recorder. Run by hand it uses the default ramp (5 → 10 → 25 → 50 → 100
-users, 60 s each) and probes only the stores named by FF_* variables.
+users, 60 s each), probes only the stores named by FF_* variables, and sends
+WebSocket viewers to ``--host`` (http → ws) unless FF_WEBSOCKET_URL names
+another address.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
@@ -17,6 +20,7 @@ from locust.env import Environment
 from locust.runners import WorkerRunner
 
 from harness.contract import load_from_env
+from harness.targets_policy import check_loopback, remote_allowed
 from locustfiles import users
 from locustfiles.loadplan import DEFAULT_PROBES, PlanClock, default_plan, targets_from_env
 from locustfiles.probes import probes_for
@@ -55,6 +59,11 @@ def _wire(environment: Environment, **_: object) -> None:
 
     @environment.events.test_start.add_listener
     def _started(**_: object) -> None:
+        if LOAD is None and not _target_allowed(environment):
+            return
+        if LOAD is None and not os.environ.get("FF_WEBSOCKET_URL"):
+            # --host (or the web UI's host field) is only known now, on every node, workers too.
+            DashboardViewer.websocket_url = targets_from_env(environment.host or HOST).websocket_url or ""
         if isinstance(environment.runner, WorkerRunner):
             return
         if LOAD is None:
@@ -69,6 +78,24 @@ def _wire(environment: Environment, **_: object) -> None:
         gevent.spawn(_tick, environment, recorder)
         if LOAD is not None:
             LOAD.ready_path.touch()
+
+
+def _target_allowed(environment: Environment) -> bool:
+    """On its own, this locustfile loads only loopback addresses unless FF_ALLOW_REMOTE_TARGET=1 (as the engine)."""
+    targets = targets_from_env(environment.host or HOST)
+    addresses = [targets.backend, targets.websocket_url, targets.redis_url, targets.materialize_dsn,
+                 targets.clickhouse_url]
+    refusals = [refusal for address in addresses if address and (refusal := check_loopback(address))]
+    if not refusals:
+        return True
+    if remote_allowed(os.environ):
+        logging.warning("FF_ALLOW_REMOTE_TARGET=1: sending load to a non-loopback target (%s)", refusals[0])
+        return True
+    logging.error("%s", refusals[0])
+    environment.process_exit_code = 2
+    if environment.runner is not None:
+        gevent.spawn_later(0, environment.runner.quit)
+    return False
 
 
 def _tick(environment: Environment, recorder: StepRecorder) -> None:

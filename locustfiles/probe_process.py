@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from harness.contract import load_from_env
 from locustfiles.hiccup import HiccupMeter
@@ -46,12 +47,24 @@ def main() -> int:
     for thread in threads:
         thread.start()
     load.probe_ready_path(tier).touch()
+    settings = load.probes[tier]
+    _, control = load.targets.addresses(tier)
+    paths = "faulted and control paths" if control else "the faulted path only"
+    pace = (f"{settings.pool_size} viewers per path, ~{settings.rate_per_s:g} pushes/s each" if tier == "websocket"
+            else f"{settings.rate_per_s:g} calls/s per path over {settings.pool_size} connections per path")
+    _say(f"{tier} probe started: {pace}, {paths}; recording to {load.probe_records_path(tier).name}")
     while not stop.wait(0.1):
         recorder.tick(0)
     hiccups.stop()
     for thread in threads:
         thread.join(timeout=5)
+    _say(f"{tier} probe stopped")
     return 0
+
+
+def _say(message: str) -> None:
+    """One info line in the probe's log (its stdout)."""
+    print(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] INFO {message}", flush=True)
 
 
 def _raise_priority() -> None:

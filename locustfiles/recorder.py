@@ -25,13 +25,12 @@ from typing import Any
 import psutil
 from hdrh.histogram import HdrHistogram
 
-from harness.contract import SERIES_FIELDS, Series, StepLine, TierSeries, live_path
+from harness.contract import SERIES_FIELDS, Series, StepLine, TierSeries, live_cut_after, live_path
 from harness.histogram import encode, new_histogram, record_ms
 from harness.plan import Plan, step_for_sample
 from harness.tiers import TIERS
 from locustfiles.loadplan import PlanClock
 
-LIVE_PERIOD_S = 5.0
 HICCUP = "hiccup"
 _TIERS = frozenset(TIERS)
 
@@ -59,10 +58,12 @@ class StepRecorder:
         self._process = psutil.Process()
         # Probe threads report while the main thread flushes.
         self._lock = threading.Lock()
-        # The last few seconds, for the engine's live console line.
+        # The last few seconds, for the engine's live console line and /metrics. Snapshots end at
+        # plan times every load process shares (harness.contract.live_cut_after), not at its own.
         self._live: dict[tuple[str, str], HdrHistogram] = {}
         self._live_errors: Counter[tuple[str, str]] = Counter()
         self._live_since = time.time()
+        self._live_cut: float | None = None  # plan time the running snapshot ends at
         self._windows = [(step.window_start_s, step.end_s, step.index) for step in plan.steps]
 
     def on_request(self, request_type: str, name: str, response_time: float,
@@ -125,8 +126,12 @@ class StepRecorder:
         elapsed = self.clock.elapsed()
         if elapsed is None:
             return []
-        if time.time() - self._live_since >= LIVE_PERIOD_S:
-            self._write_live()
+        if self._live_cut is None:
+            self._live_cut = live_cut_after(self.plan, elapsed)
+        elif elapsed >= self._live_cut:
+            # Samples of the last tick (0.1 s) past the cut go with it: the cut is a plan time, not a moment.
+            self._write_live(user_count, self._live_cut)
+            self._live_cut = live_cut_after(self.plan, elapsed)
         written = []
         for step in self.plan.steps:
             if step.index not in self._cpu_started and elapsed >= step.window_start_s:
@@ -167,17 +172,17 @@ class StepRecorder:
         return Series(hdr=encode(histogram) if histogram is not None else None,
                       errors=sum(errors.values()) if errors else 0, error_kinds=dict(errors or {}))
 
-    def _write_live(self) -> None:
-        """The last LIVE_PERIOD_S seconds as a step-shaped line (index 0), replacing the previous one."""
+    def _write_live(self, user_count: int, cut_s: float) -> None:
+        """The samples since the last cut as a step-shaped line (index 0), replacing the previous one."""
         with self._lock:
-            now = time.time()
+            now = (self.clock.t0() or 0.0) + cut_s
             keys = set(self._live) | set(self._live_errors)
             per_tier: dict[str, dict[str, Series]] = defaultdict(dict)
             for tier, path in keys:
                 histogram = self._live.get((tier, path))
                 per_tier[tier][path] = Series(hdr=encode(histogram) if histogram is not None else None,
                                               errors=self._live_errors.get((tier, path), 0))
-            line = StepLine(index=0, window=(self._live_since, now), tiers={
+            line = StepLine(index=0, window=(self._live_since, now), users=user_count or None, tiers={
                 tier: TierSeries(faulted=paths.get("faulted") or Series(), control=paths.get("control"))
                 for tier, paths in per_tier.items()})
             self._live, self._live_errors, self._live_since = {}, Counter(), now

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the harness needs, and nothing twice:
-#   - Debian's redis-server, postgresql and clickhouse-server (apt-get; root or sudo)
+#   - Debian's redis-server, postgresql, clickhouse-server and prometheus (apt-get; root or sudo)
 #   - the Toxiproxy 2.12.0 server, built with `go install` into .tools/bin
 #   - a virtualenv in .venv with the project installed from pyproject.toml
+#   - `bench` only: Debian's nginx (the static endpoint of `make bench`)
 # A prerequisite that cannot be installed stops the script with one line
 # saying what to install.
 set -euo pipefail
@@ -28,16 +29,29 @@ debian_packages() {
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
   command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
   command -v runuser >/dev/null || missing+=(util-linux)
+  # `harness run --observe` starts its own Prometheus on loopback, config and data in the run folder.
+  command -v prometheus >/dev/null || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
   [ ${#missing[@]} -eq 0 ] && return 0
-  command -v apt-get >/dev/null || die "install ${missing[*]} (no apt-get here)"
-  say "installing Debian packages: ${missing[*]}"
+  apt_install "${missing[@]}"
+}
+
+apt_install() {
+  command -v apt-get >/dev/null || die "install $* (no apt-get here)"
+  say "installing Debian packages: $*"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-    || die "install ${missing[*]} as root (apt-get update failed or no root/sudo)"
+    || die "install $* as root (apt-get update failed or no root/sudo)"
   # policy-rc.d keeps the packages from starting system-wide services we never use.
   as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-    || die "apt-get install ${missing[*]} failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+    || die "apt-get install $* failed"
   as_root rm -f /usr/sbin/policy-rc.d
+}
+
+bench_packages() {
+  # The bench starts its own nginx from a config in a temp folder; the
+  # package's system service stays off (policy-rc.d in apt_install).
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx-light
+  command -v taskset >/dev/null || apt_install util-linux
 }
 
 toxiproxy() {
@@ -75,5 +89,6 @@ virtualenv() {
 case "${1:-all}" in
   all) debian_packages; toxiproxy; virtualenv ;;
   python) virtualenv ;;
-  *) die "usage: scripts/setup.sh [all|python]" ;;
+  bench) bench_packages ;;
+  *) die "usage: scripts/setup.sh [all|python|bench]" ;;
 esac

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
+import harness.cli
 import harness.runner
 from harness.cli import EXIT_BAD_INPUT, main
 from harness.contract import Series, StepLine, TierSeries
+from harness.errors import SpecError
 from harness.histogram import encode, new_histogram, record_ms
 from harness.journal import Journal
 from harness.plan import build_plan
 from harness.record import build_record
-from harness.spec import Experiment, TierSlo
+from harness.spec import EXPERIMENTS_DIR, Experiment, TierSlo
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -103,6 +106,66 @@ def test_validate_needs_a_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Missing argument 'FILES...'" in err
 
 
+def test_validate_recognises_the_slo_defaults_file(capsys: pytest.CaptureFixture[str]) -> None:
+    slos = str(EXPERIMENTS_DIR / "slos.yaml")
+    code, out, err = _run(["validate", slos, "baseline"], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [f"{slos}: ok (SLO defaults)", "baseline: ok"]
+
+
+def test_validate_checks_an_slo_defaults_file_as_slos(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    slos = tmp_path / "slos.yaml"
+    slos.write_text("slos:\n  redis: {p99: 1}\n", encoding="utf-8")
+    code, out, err = _run(["validate", str(slos)], capsys)
+    assert (code, out) == (EXIT_BAD_INPUT, "")
+    assert err == f"error: {slos}: slos.redis.p99: unknown field; did you mean 'p99_ms'?\n"
+
+
+def test_validate_reports_a_broken_slo_file_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Both the SLO file and an experiment beside it read it; its problem is said once."""
+    slos = tmp_path / "slos.yaml"
+    slos.write_text("slos:\n  redis: {p99_ms: 0}\n", encoding="utf-8")
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text("name: x\nramp: {users: [5]}\n", encoding="utf-8")
+    code, _, err = _run(["validate", str(slos), str(experiment)], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert err == f"error: {slos}: slos.redis.p99_ms: Input should be greater than 0\n"
+
+
+def test_validate_refuses_what_the_plan_refuses(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """validate builds the plan, as run does, and names the file for what it refuses."""
+    def refuse(_spec: Experiment) -> None:
+        raise SpecError("faults.0: refused by the plan")
+
+    monkeypatch.setattr(harness.cli, "build_plan", refuse)
+    path = str(FIXTURES / "good.yaml")
+    code, out, err = _run(["validate", path], capsys)
+    assert (code, out, err) == (EXIT_BAD_INPUT, "", f"error: {path}: faults.0: refused by the plan\n")
+
+
+def test_validate_refuses_duplicate_faults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: dup\nramp: {users: [5]}\nfaults:\n"
+                    "  - {link: redis, type: latency, levels: [{latency_ms: 1}]}\n"
+                    "  - {link: redis, type: latency, levels: [{latency_ms: 2}]}\n", encoding="utf-8")
+    code, _, err = _run(["validate", str(path)], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert err == (f"error: {path}: faults.1: a second latency downstream fault on link redis (the first is "
+                   "faults.0); merge their levels into one fault\n")
+
+
+def test_validate_suggests_the_nearest_experiment(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["validate", "baselin"], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert "no experiment named 'baselin'" in err and "did you mean 'baseline'?" in err
+
+
+def test_validate_every_fault_type(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(FIXTURES / "every-fault.yaml")
+    assert _run(["validate", path], capsys) == (0, f"{path}: ok\n", "")
+
+
 # --- plan -------------------------------------------------------------------------------------
 
 
@@ -153,6 +216,29 @@ def test_plan_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[s
     assert code == EXIT_BAD_INPUT
     assert out == ""
     assert message in err
+
+
+def test_plan_describes_every_fault_type_with_units(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["plan", str(FIXTURES / "every-fault.yaml")], capsys)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:3] == [
+        "step 1:    2 users  t=     0 s  window 4–20 s  clickhouse bandwidth 64 KB/s per connection upstream; "
+        "websocket slicer, 64 ±32 byte chunks, 500 µs apart downstream",
+        "step 2:    4 users  t=    20 s  window 24–40 s  clickhouse latency 200 ms ±10 ms downstream; "
+        "redis slow close, closing delayed 250 ms downstream; "
+        "websocket limit data, connections closed after 4096 bytes upstream; materialize link down (proxy disabled)",
+        "step 3:    6 users  t=    40 s  window 44–60 s  clickhouse latency 400 ms downstream; "
+        "clickhouse timeout, data stopped, connection held open upstream; "
+        "redis reset peer, connections reset after 100 ms downstream, 50% of connections",
+    ]
+
+
+def test_plan_of_the_slo_defaults_file_says_what_it_is(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["plan", "slos"], capsys)
+    assert (code, out) == (EXIT_BAD_INPUT, "")
+    assert err == (f"error: {EXPERIMENTS_DIR / 'slos.yaml'}: is the SLO defaults file (slos per tier), not an "
+                   "experiment; `harness validate` checks it, run and plan need an experiment\n")
 
 
 # --- run (bad input only: nothing may start) --------------------------------------------------
@@ -229,3 +315,44 @@ def test_report_rebuilds_results_of_a_killed_run(tmp_path: Path, capsys: pytest.
     assert {"summary.json", "steps.csv", "junit.xml"} <= {p.name for p in tmp_path.iterdir()}
     assert out.strip().endswith(".md")
     assert "Partial run:** 1 of 2 steps completed" in Path(out.strip()).read_text()
+
+
+@pytest.mark.parametrize("flag", ["--web-port", "--metrics-port"])
+def test_run_with_a_listener_port_in_use_exits_2_and_creates_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    results = tmp_path / "results"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = _run(["run", "baseline", "--backend", "local", "--results-dir", str(results),
+                               flag, str(port)], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert f"error: {flag} {port}: cannot listen on 127.0.0.1 (Address already in use)" in err
+    assert "results:" not in out
+    assert not results.exists()
+
+
+def test_overrides_edit_the_experiment_before_it_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["plan", "clickhouse-latency", "--step-seconds", "8", "--users", "5,10",
+                           "--set", "faults.0.levels=[null, {latency_ms: 300}]"], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:2] == [
+        "step 1:    5 users  t=     0 s  window 2–8 s  no toxics",
+        "step 2:   10 users  t=     8 s  window 10–16 s  clickhouse latency 300 ms downstream",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--users", "5,ten"], "--users '5,ten': give whole numbers"),
+        (["--set", "faults.7.levels=[]"], "faults.7 is not an item of a list of 1"),
+        (["--set", "ramp.users"], "write PATH=VALUE"),
+        (["--set", "ramp.step_s=-1"], "ramp.step_s: Input should be greater than 0"),
+    ],
+)
+def test_bad_overrides_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    code, _, err = _run(["plan", "clickhouse-latency", *argv], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert message in err

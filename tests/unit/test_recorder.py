@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from harness.contract import live_path, write_clock
+from harness.contract import LIVE_PERIOD_S, live_path, write_clock
 from harness.histogram import decode, summarize
 from harness.plan import Plan, Step
 from locustfiles.loadplan import PlanClock
-from locustfiles.recorder import LIVE_PERIOD_S, StepRecorder, tier_of
+from locustfiles.recorder import StepRecorder, tier_of
 
 T0 = 1_700_000_000.0
 
@@ -241,28 +241,40 @@ def test_no_out_path_writes_nothing(tmp_path: Path, now: FakeTime) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_live_snapshot_covers_the_last_seconds_including_settling(
+def test_live_snapshots_end_at_the_shared_cuts_including_settling(
         tmp_path: Path, out_path: Path, now: FakeTime) -> None:
     clock_path = tmp_path / "clock.json"
     write_clock(clock_path, T0)
     live_recorder = StepRecorder(PLAN, PlanClock(clock_path), out_path)  # created at T0 (fake time)
+    now.now = T0 + 0.5
+    live_recorder.tick(5)  # the first cut after now: step 1's window start (2 s)
     _sample(live_recorder, 0.5, ms=3.0, request_type="redis")  # settling: no step, but live
-    _sample(live_recorder, 3.0, ms=5.0, request_type="redis")
-    _sample(live_recorder, 3.5, request_type="redis", name="probe", exception=ConnectionError("down"))
-    now.now = T0 + LIVE_PERIOD_S - 0.1
+    _sample(live_recorder, 1.0, ms=5.0, request_type="redis")
+    _sample(live_recorder, 1.5, request_type="redis", name="probe", exception=ConnectionError("down"))
+    now.now = T0 + 1.9
     live_recorder.tick(5)
-    assert not live_path(out_path).exists(), "no snapshot before a full period"
-    now.now = T0 + LIVE_PERIOD_S + 0.1
+    assert not live_path(out_path).exists(), "no snapshot before the cut"
+    now.now = T0 + 2.05
     live_recorder.tick(5)
     snapshot = json.loads(live_path(out_path).read_text())
     assert snapshot["index"] == 0
+    assert snapshot["window"] == [T0, T0 + 2.0], "ends at the plan time of the cut, not at the tick"
+    assert snapshot["users"] == 5, "the users Locust ran when the snapshot was taken"
     assert _counts(snapshot) == {"redis": 2}
     assert snapshot["tiers"]["redis"]["faulted"]["errors"] == 1
     assert summarize(decode(snapshot["tiers"]["redis"]["faulted"]["hdr"])).max_ms == pytest.approx(5.0, rel=0.01)
-    # The next period starts empty: the snapshot is of the last seconds, not the run.
-    now.now = T0 + 2 * LIVE_PERIOD_S + 0.2
+    # Step 1's window (2–10 s) is cut in two equal parts no longer than LIVE_PERIOD_S.
+    _sample(live_recorder, 3.0, ms=1.0, request_type="redis")
+    now.now = T0 + 6.05
     live_recorder.tick(5)
-    assert json.loads(live_path(out_path).read_text())["tiers"] == {}
+    snapshot = json.loads(live_path(out_path).read_text())
+    assert snapshot["window"] == [T0 + 2.0, T0 + 6.0] and _counts(snapshot) == {"redis": 1}
+    assert 10.0 - 6.0 <= LIVE_PERIOD_S
+    # The next snapshot starts empty: it is of the last seconds, not the run.
+    now.now = T0 + 10.05
+    live_recorder.tick(5)
+    snapshot = json.loads(live_path(out_path).read_text())
+    assert snapshot["window"] == [T0 + 6.0, T0 + 10.0] and snapshot["tiers"] == {}
 
 
 def test_control_samples_and_service_times_go_to_their_own_series(recorder: StepRecorder) -> None:

@@ -15,8 +15,8 @@ import pytest
 
 from harness import runner
 from harness.errors import StackError
-from harness.results import RunStatus
 from harness.events import Event
+from harness.results import RunStatus
 from harness.runner import RunOptions, run_experiment
 from harness.spec import Experiment
 from harness.stack.base import Endpoints, ManagedStack
