@@ -10,6 +10,7 @@ from harness.events import (
     Note,
     PrometheusUp,
     ResultsWritten,
+    RunEnded,
     RunStarted,
     StackUp,
     StepRecorded,
@@ -17,6 +18,8 @@ from harness.events import (
     ToxicsApplied,
 )
 from harness.metrics.promql import PromqlStep
+from harness.plan import Plan
+from harness.progress import StepBars
 from harness.record import StepRecord, TierReport
 from harness.results import RunSummary
 from harness.slo import TierResult, Verdict
@@ -33,6 +36,9 @@ class ConsoleProgress:
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self._slos: dict[str, TierSlo] = {}
         self._promql: PromqlStep | None = None  # the step's window through PromQL (--slo-source prometheus)
+        self._plan: Plan | None = None
+        # A bar per step where someone watches; plain lines where a log collects the output.
+        self._bars = StepBars(self.console) if self.console.is_terminal else None
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -48,13 +54,22 @@ class ConsoleProgress:
         elif isinstance(event, ToxicsApplied):
             toxics = ", ".join(t.describe() for t in event.toxics) or "no toxics"
             self.console.print(f"[bold]step {event.step}/{event.total_steps}[/]: {event.users} users, {toxics}")
+            if self._bars is not None and self._plan is not None:
+                step = self._plan.steps[event.step - 1]
+                self._bars.start_step(f"step {event.step}/{event.total_steps}", step.end_s - step.start_s,
+                                      event.users)
         elif isinstance(event, LiveWindow):
+            if self._bars is not None:
+                self._bars.live(event.results, self._slos, event.measured.users if event.measured else None)
+                return
             window = event.measured.window if event.measured else None
             self.live(event.results, window[1] - window[0] if window else None)
         elif isinstance(event, StepThroughPromql):
             self._promql = event.view
         elif isinstance(event, StepRecorded):
             self.step_finished(event.record)
+        elif isinstance(event, RunEnded) and self._bars is not None:
+            self._bars.stop()
         elif isinstance(event, ResultsWritten):
             self.run_finished(event.summary)
 
@@ -62,7 +77,7 @@ class ConsoleProgress:
         self._slos = slos
 
     def run_started(self, event: RunStarted) -> None:
-        plan = event.plan
+        plan = self._plan = event.plan
         self.console.print(f"[bold]{event.experiment}[/]: {len(plan.steps)} steps, about "
                            f"{plan.duration_s:.0f} s of load, {event.backend} backend → {event.folder}")
         self.console.print(f"  starting the {event.backend} stack…")

@@ -180,7 +180,7 @@ def _run_stack(ctx: RunContext) -> None:
     """Each teardown is registered before its start, so a signal mid-start still reaches it."""
     cleanup = ExitStack()
     try:
-        stack = make_stack(ctx.options.backend, ctx.folder, ctx.run_id, ctx.options.offline)
+        stack = make_stack(ctx.options.backend, ctx.folder, ctx.run_id, ctx.options.offline, ctx.options.observe)
         cleanup.callback(stack.down)
         endpoints = stack.__enter__()
         ctx.events.emit(StackUp(backend=ctx.options.backend, endpoints=endpoints, notes=endpoints.notes,

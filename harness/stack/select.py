@@ -42,13 +42,16 @@ def offline_variables() -> dict[str, str]:
     }
 
 
-def make_stack(backend: str, folder: Path, run_id: str, offline: bool = False) -> Stack:
+def make_stack(backend: str, folder: Path, run_id: str, offline: bool = False, observe: bool = False) -> Stack:
     if backend == "local":
         return LocalStack(folder, run_id)
     from harness.stack.docker import DockerStack
 
     files = [COMPOSE_FILE] + ([OFFLINE_FILE] if offline else [])
-    return DockerStack(folder, run_id, files, offline_variables() if offline else {})
+    # --observe with real images: the compose file's Prometheus and Grafana come up with the stack
+    # (offline has no images for them; the harness's own Prometheus on the host serves there).
+    profiles = frozenset({"observability"}) if observe and not offline else frozenset()
+    return DockerStack(folder, run_id, files, offline_variables() if offline else {}, profiles=profiles)
 
 
 def remove_leftovers(backend: str) -> list[str]:

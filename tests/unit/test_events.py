@@ -52,3 +52,29 @@ def test_the_console_is_an_observer() -> None:
     text = out.getvalue()
     assert "step 1/2: 5 users, no toxics" in text
     assert "redis p99 0.4 ms" in text
+
+
+def test_on_a_terminal_each_step_gets_a_bar_with_users_and_live_percentiles() -> None:
+    from harness.events import RunStarted
+    from harness.plan import build_plan
+    from harness.progress import live_text
+    from harness.spec import Experiment
+
+    out = io.StringIO()
+    console = ConsoleProgress(Console(file=out, width=200, force_terminal=True, color_system=None))
+    console.use_slos({"redis": TierSlo(p99_ms=1), "clickhouse": TierSlo(p95_ms=500)})
+    plan = build_plan(Experiment.model_validate({"name": "bars", "ramp": {"users": [5, 10], "step_s": 4,
+                                                                          "settle_s": 1}}))
+    console(RunStarted(experiment="bars", run_id="r", backend="local", planned_steps=2, slos={}, plan=plan,
+                       probes={}, folder=Path("/tmp/r")))
+    console(ToxicsApplied(step=1, total_steps=2, users=5, toxics=[], changes=[], active=[]))
+    console(LiveWindow(results={"redis": TierResult(count=100, errors=0, p99_ms=2.5),
+                                "clickhouse": TierResult(count=100, errors=0, p95_ms=40.0)}))
+    console(RunEnded(status="completed", reason=None))
+    text = out.getvalue()
+    assert "step 1/2" in text and "5 users" in text
+    assert "redis p99 2.5 ms" in text and "clickhouse p95 40 ms" in text
+    # Within the bound green, past it red: the colours are the SLO's, as point values.
+    assert live_text({"redis": TierResult(count=9, errors=0, p99_ms=2.5)},
+                     {"redis": TierSlo(p99_ms=1)}) == "[red]redis p99 2.5 ms[/]"
+    assert live_text({}, {"redis": TierSlo(p99_ms=1)}) == "[dim]redis –[/]"
