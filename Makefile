@@ -56,7 +56,7 @@ lint: setup
 	$(PYTHON) -m ruff check harness toxics locustfiles tests compose
 
 # Not a test: measures what the harness costs and how far its numbers hold
-# (results/bench/<UTC stamp>.json and latest.json). Takes ~20 minutes; quick=1 ~5.
+# (results/bench/<UTC stamp>.json and latest.json). Takes ~32 minutes (soak alone ~12: only=soak); quick=1 ~8.
 bench: setup
 	@scripts/setup.sh bench
 	$(PYTHON) -m harness.bench $(if $(only),--only $(only)) $(if $(quick),--quick)

@@ -1,7 +1,8 @@
 """The ``harness`` command. The only place errors become messages and exit codes.
 
 Exit codes: 0 every SLO held (or some could not be judged: inconclusive,
-unless --strict) · 1 an SLO failed (or, with --strict, was inconclusive) ·
+unless --strict) · 1 an SLO failed (or, with --strict, was inconclusive), or
+a stop condition aborted the run ·
 2 bad input · 3 infrastructure failure (or nothing measured, or a bug) ·
 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
 """
@@ -100,6 +101,8 @@ def run(experiment: str, step_seconds: float | None, results_dir: Path, backend:
     summary = outcome.summary
     if summary.status == RunStatus.INTERRUPTED:
         sys.exit(EXIT_INTERRUPTED)
+    if summary.status == RunStatus.ABORTED:
+        sys.exit(EXIT_SLO_FAILED)  # a stop condition held: the experiment's own "this broke"
     if summary.verdicts_reached == Verdict.NO_DATA:
         # Nothing measured is not "every SLO held".
         raise LoadError("no SLO could be judged: no step holds any sample (see load/*.log in the run folder)")
@@ -108,7 +111,8 @@ def run(experiment: str, step_seconds: float | None, results_dir: Path, backend:
 
 EXIT_MEANINGS = {
     EXIT_OK: "every SLO held (inconclusive verdicts too, unless --strict)",
-    EXIT_SLO_FAILED: "an SLO verdict failed (or, with --strict, was inconclusive): see the run's report.md",
+    EXIT_SLO_FAILED: "an SLO verdict failed (or, with --strict, was inconclusive), or a stop condition aborted "
+                     "the run: see the run's report.md",
     EXIT_BAD_INPUT: "bad input (the experiment file or a flag): see the error above",
     EXIT_INFRA: "infrastructure failure (a service, Toxiproxy or Locust), nothing measured, or a bug: "
                 "see the error above",

@@ -25,8 +25,11 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.histogram import encode, merge
 from harness.plan import Plan
+from harness.secrets import mask_secrets
 
 PLAN_ENV = "FLOWFORGE_LOAD_PLAN"
+# The targets with their credentials: in the environment, never in the plan's file (the run folder).
+TARGETS_ENV = "FLOWFORGE_LOAD_TARGETS"
 
 # The path a sample took: through the link that carries the faults, or through
 # its control proxy to the same upstream, which never carries one.
@@ -106,9 +109,11 @@ class LoadPlan(BaseModel):
         return self.folder / f"probe-{tier}-steps.jsonl"
 
     def write(self) -> Path:
+        """The plan's file, passwords masked: the load processes read the real targets from TARGETS_ENV."""
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / "plan.json"
-        path.write_text(self.model_dump_json(indent=2))
+        masked = Targets(**{name: mask_secrets(url) if url else url for name, url in self.targets.model_dump().items()})
+        path.write_text(self.model_copy(update={"targets": masked}).model_dump_json(indent=2))
         return path
 
 
@@ -121,7 +126,9 @@ def load_from_env() -> LoadPlan | None:
     path = os.environ.get(PLAN_ENV)
     if not path:
         return None
-    return LoadPlan.model_validate_json(Path(path).read_text())
+    load = LoadPlan.model_validate_json(Path(path).read_text())
+    targets = os.environ.get(TARGETS_ENV)
+    return load.model_copy(update={"targets": Targets.model_validate_json(targets)}) if targets else load
 
 
 def write_clock(path: Path, t0: float) -> None:

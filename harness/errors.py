@@ -17,13 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from harness.secrets import mask_secrets
 from toxics.errors import ToxiproxyError
 
 
 class HarnessError(Exception):
-    """Base of every error the harness raises on purpose."""
+    """Base of every error the harness raises on purpose. Its message never carries a password."""
 
     exit_code = 3
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(mask_secrets(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class SpecError(HarnessError):

@@ -1,9 +1,9 @@
 """The run's one event stream: typed events the runner emits once, and the observers that receive them.
 
     RunStarted → LeftoversRemoved? → StackUp → PrometheusUp? → ClockStarted →
-        (ToxicsApplied → LiveWindow* → StepThroughPromql? → StepRecorded)* → ToxicsCleared → RunEnded →
-        ResultsWritten
-    Note: any time
+        (ToxicsApplied → LiveWindow* → StepThroughPromql? → StepRecorded)* → RunStopped? → ToxicsCleared →
+        RunEnded → ResultsWritten
+    Note, IncidentRecorded: any time after StackUp
 
 The journal, the console, the metrics exporter (and later the report and the
 game-day page) are observers: each reads the run from the same events at the
@@ -18,15 +18,18 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.contract import ProbeSettings, StepLine
+from harness.incidents import Incident
 from harness.metrics.promql import PromqlStep
 from harness.plan import Plan
 from harness.record import StepRecord
+from harness.secrets import mask_secrets
 from harness.slo import TierResult
 from harness.spec import TierSlo
 from harness.stack.base import Endpoints
+from harness.stop_tracker import StopFired
 from toxics.schedule import ToxicState
 
 
@@ -136,6 +139,23 @@ class StepThroughPromql(Event):
     view: PromqlStep
 
 
+class IncidentRecorded(Event):
+    """Toxiproxy stopped answering or lost its proxies (and was restored), or a service of the stack died."""
+
+    kind: ClassVar[str] = "incident"
+    incident: Incident
+
+
+class RunStopped(Event):
+    """A stop condition held (or a service died under ``on_store_crash: stop``): the run ends aborted.
+
+    Emitted before the faults are reverted (ToxicsCleared follows at once).
+    """
+
+    kind: ClassVar[str] = "stopped"
+    stop: StopFired
+
+
 class ToxicsCleared(Event):
     kind: ClassVar[str] = "toxics-cleared"
     removed: list[str]
@@ -160,6 +180,11 @@ class Note(Event):
     kind: ClassVar[str] = "note"
     journaled: ClassVar[bool] = False
     message: str
+
+    @field_validator("message")
+    @classmethod
+    def _masked(cls, message: str) -> str:
+        return mask_secrets(message)  # notes reach the terminal, not only the journal
 
 
 class Observer(Protocol):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpecError
+from harness.secrets import mask_secrets
 
 
 class Journal:
@@ -22,7 +23,8 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def append(self, event: str, **fields: Any) -> None:
-        line = json.dumps({"event": event, "at": time.time(), **fields}, default=_plain)
+        # Masked as a whole: a URL with a password in any field (stack-up, a reason, a flag) is never written.
+        line = mask_secrets(json.dumps({"event": event, "at": time.time(), **fields}, default=_plain))
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()

@@ -17,7 +17,17 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from harness.contract import PLAN_ENV, LoadPlan, ProbeSettings, StepLine, Targets, live_path, merge_lines, write_clock
+from harness.contract import (
+    PLAN_ENV,
+    TARGETS_ENV,
+    LoadPlan,
+    ProbeSettings,
+    StepLine,
+    Targets,
+    live_path,
+    merge_lines,
+    write_clock,
+)
 from harness.errors import LoadError, StackError
 from harness.plan import Plan
 from harness.stack.base import Endpoints
@@ -81,7 +91,7 @@ class LocustDriver:
             "--host", self.load.targets.backend, "--csv", str(self.load.folder / "locust"),
             "--only-summary", "--loglevel", "INFO", "--exit-code-on-error", "0",
         ]
-        env = {PLAN_ENV: str(plan_path)}
+        env = {PLAN_ENV: str(plan_path), TARGETS_ENV: self.load.targets.model_dump_json()}
         commands = [("locust", argv, self.load.ready_path)] + [
             (f"{tier}-probe", [sys.executable, "-m", "locustfiles.probe_process", tier],
              self.load.probe_ready_path(tier))

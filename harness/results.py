@@ -16,18 +16,20 @@ from xml.etree import ElementTree as ET
 from pydantic import BaseModel
 
 from harness.contract import ProbeSettings
+from harness.incidents import Incident
 from harness.journal import read_journal
 from harness.record import StepRecord
 from harness.recovery import Cell, Recovery, recoveries, surface
 from harness.slo import Verdict, overall
 from harness.spec import TierSlo
+from harness.stop_tracker import StopFired
 
 
 class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"  # the run itself broke (infrastructure), not an SLO
     ABORTED = "aborted"  # a stop condition ended it early
-    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM
+    INTERRUPTED = "interrupted"  # Ctrl-C, SIGTERM or SIGHUP
 
 
 class RunVerdict(StrEnum):
@@ -74,6 +76,8 @@ class RunSummary(BaseModel):
     surface: list[Cell] = []
     recovery: list[Recovery] = []
     search: dict[str, Any] | None = None  # harness search: where the SLO breaks, and the windows measured
+    stopped_by: StopFired | None = None  # status aborted: the stop condition (or store crash) that ended it
+    incidents: list[Incident] = []  # Toxiproxy restored, services that died: when, and what was done
     steps: list[StepRecord]
 
 
@@ -109,6 +113,8 @@ def summarize_journal(path: Path) -> RunSummary:
         schedule=start.get("schedule", "per-step"),
         surface=surface(steps),
         search=next((e["result"] for e in reversed(events) if e["event"] == "search"), None),
+        stopped_by=next((StopFired.model_validate(e["stop"]) for e in events if e["event"] == "stopped"), None),
+        incidents=[Incident.model_validate(e["incident"]) for e in events if e["event"] == "incident"],
         recovery=recoveries(steps, {tier: TierSlo.model_validate(slo)
                                     for tier, slo in (start.get("slo_bounds") or {}).items()}),
         steps=steps,

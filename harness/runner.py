@@ -1,35 +1,43 @@
 """The run lifecycle: prepare → clear leftovers → stack up → load → steps → cleanup → results.
 
 The engine owns the plan clock, the stack and every chaos action, so cleanup
-has one owner: whatever happens inside (SLO breach, Locust dying, Ctrl-C,
-SIGTERM, a bug), the exit stack removes our toxics, stops Locust and stops
-the stack, shielded from further signals, and the results are still written
-from the journal.
+has one owner: whatever happens inside (SLO breach, a stop condition, Locust
+dying, Ctrl-C, SIGTERM, SIGHUP, a bug), the exit stack removes our toxics,
+stops Locust and stops the stack, shielded from further signals, and the
+results are still written from the journal.
+
+While the steps run, ``harness.watch`` checks the live numbers against the
+stop conditions (one that holds reverts every fault at once and ends the run
+``aborted``), keeps Toxiproxy answering (the applier resets or restarts it and
+puts the step's toxics back) and notes any service of the stack that dies;
+each such incident flags the steps it met.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import yaml
 
-from harness.contract import ProbeSettings, StepLine, merge_lines
+from harness.contract import ProbeSettings
 from harness.errors import HarnessError, SpecError, toxiproxy_errors
 from harness.events import (
     ClockStarted,
     EventStream,
+    IncidentRecorded,
     LeftoversRemoved,
-    LiveWindow,
     Observer,
     PrometheusUp,
     ResultsWritten,
     RunEnded,
     RunStarted,
+    RunStopped,
     StackUp,
     StepRecorded,
     StepThroughPromql,
@@ -37,25 +45,30 @@ from harness.events import (
     ToxicsApplied,
     ToxicsCleared,
 )
+from harness.incidents import Incident, incident_flags
 from harness.interrupts import Interrupted, InterruptGuard, interrupt_guard
 from harness.journal import Journal, JournalWriter
+from harness.live import LiveReporter
 from harness.load import LocustDriver
 from harness.metrics.observe import start_prometheus
 from harness.metrics.promql import EDGE_SLACK_S, PromqlReader
 from harness.metrics.slo_source import judge_through_promql
 from harness.plan import Plan, Step, build_plan
 from harness.probing import probe_settings
-from harness.record import StepRecord, build_record, result_of
+from harness.record import StepRecord, build_record
 from harness.report.markdown import write_markdown
 from harness.results import RunStatus, RunSummary, write_results
 from harness.spec import Experiment
-from harness.stack.base import Endpoints
+from harness.stack.base import Endpoints, Stack
 from harness.stack.ownership import Ledger
 from harness.stack.select import make_stack, remove_leftovers
+from harness.stop_tracker import StopRun, StopTracker
 from harness.vantage.collector import Vantage
 from harness.vantage.views import VantageRecord
-from toxics.applier import ToxicApplier
+from harness.watch import RunWatch, ServiceWatch
+from toxics.applier import Recovery, ToxicApplier
 from toxics.client import ToxiproxyClient
+from toxics.errors import ToxiproxyError
 from toxics.schedule import ToxicState
 
 RECORD_TIMEOUT_S = 15.0
@@ -99,6 +112,8 @@ class RunContext:
     probes: dict[str, ProbeSettings]
     promql: PromqlReader | None = None  # --slo-source prometheus, once Prometheus is up
     steer: Steering | None = None  # decides each step's toxics from the records so far (harness search)
+    incidents: list[Incident] = field(default_factory=list)  # Toxiproxy restored, services died: steps flag them
+    step: int | None = None  # the step running now
 
     @property
     def slo_text(self) -> dict[str, str]:
@@ -127,6 +142,8 @@ def run_experiment(experiment: Experiment, options: RunOptions, observers: list[
             _run_stack(ctx)
         except Interrupted as exc:
             status, reason = RunStatus.INTERRUPTED, str(exc)
+        except StopRun as exc:
+            status, reason = RunStatus.ABORTED, f"stopped early: {exc.fired.sentence()}"
         except HarnessError as exc:
             status, reason, error = RunStatus.FAILED, str(exc), exc
         except Exception as exc:  # noqa: BLE001 - a bug still ends the run cleanly and on record
@@ -189,8 +206,10 @@ def _run_stack(ctx: RunContext) -> None:
             _start_prometheus(ctx, endpoints, cleanup)
         with toxiproxy_errors():
             client = cleanup.enter_context(ToxiproxyClient(endpoints.toxiproxy_api))
-        applier = ToxicApplier(client)
-        cleanup.callback(_clear_toxics, ctx, applier)
+            applier = ToxicApplier(client, restart=_restarter(stack),
+                                   on_recovery=lambda recovery: _toxiproxy_restored(ctx, recovery))
+            cleanup.callback(_clear_toxics, ctx, applier)
+            applier.check()  # what a restored Toxiproxy must have again: its proxies as they are now
         vantage = _vantage(endpoints)
         cleanup.callback(vantage.close)
         driver = LocustDriver(ctx.plan, endpoints, ctx.folder / "load", ctx.run_id, ctx.probes,
@@ -199,7 +218,7 @@ def _run_stack(ctx: RunContext) -> None:
         driver.start()
         if driver.web_url is not None:
             ctx.events.note(f"locust web UI: {driver.web_url} (the engine's plan drives the users)")
-        _run_steps(ctx, driver, applier, vantage)
+        _run_steps(ctx, driver, applier, vantage, stack)
     finally:
         with ctx.guard.shielded():
             cleanup.close()
@@ -221,6 +240,25 @@ def _clear_toxics(ctx: RunContext, applier: ToxicApplier) -> None:
     with toxiproxy_errors():
         removed = applier.clear()
     ctx.events.emit(ToxicsCleared(removed=removed))
+
+
+def _restarter(stack: Stack) -> Callable[[], None]:
+    """The stack's restart of Toxiproxy, in the applier's terms (toxics/ knows no harness errors)."""
+    def restart() -> None:
+        try:
+            stack.restart_toxiproxy()
+        except HarnessError as exc:
+            raise ToxiproxyError(f"restarting Toxiproxy failed: {exc}") from exc
+    return restart
+
+
+def _toxiproxy_restored(ctx: RunContext, recovery: Recovery) -> None:
+    incident = Incident(kind="toxiproxy", service="toxiproxy", began_at=recovery.last_ok_at,
+                        ended_at=recovery.restored_at, what=recovery.trigger, actions=recovery.actions[1:],
+                        step=ctx.step)
+    ctx.incidents.append(incident)
+    ctx.events.emit(IncidentRecorded(incident=incident))
+    ctx.events.note(incident.flag())
 
 
 def _vantage(endpoints: Endpoints) -> Vantage:
@@ -246,117 +284,112 @@ def _timeline(plan: Plan) -> list[tuple[float, int, Step]]:
     return sorted(moments, key=lambda item: (item[0], item[1]))
 
 
-def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier, vantage: Vantage) -> None:
-    """Walk the plan's timeline: toxics, the servers' views at each window's edges, record flushes."""
+def _run_steps(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier, vantage: Vantage,
+               stack: Stack) -> None:
+    """Walk the plan's timeline; a stop condition ends it at once, every fault reverted before anything else."""
+    def keep_toxiproxy() -> None:
+        with toxiproxy_errors():
+            applier.check()
+
+    services = ServiceWatch(stack, ctx.experiment.on_store_crash, ctx.events, ctx.incidents, lambda: ctx.step)
+    watch = RunWatch(driver, LiveReporter(ctx, driver), StopTracker(ctx.experiment.stop_when),
+                     [keep_toxiproxy, services])
+    _walk_timeline(ctx, driver, applier, vantage, watch)
+
+
+def _stopping(ctx: RunContext, applier: ToxicApplier, stop: StopRun) -> StopRun:
+    """A stop condition held: said, then every fault reverted at once (before the load is stopped)."""
+    fired = stop.fired.model_copy(update={"step": ctx.step})
+    ctx.events.emit(RunStopped(stop=fired))
+    ctx.events.note(f"stopping: {fired.sentence()}; reverting every fault now")
+    with ctx.guard.shielded():
+        _clear_toxics(ctx, applier)
+    return StopRun(fired)
+
+
+def _walk_timeline(ctx: RunContext, driver: LocustDriver, applier: ToxicApplier, vantage: Vantage,
+                   watch: RunWatch) -> None:
     t0 = time.time()
     driver.start_clock(t0)
     ctx.events.emit(ClockStarted(t0=t0))
-    live = LiveReporter(ctx, driver)
-    views: dict[int, VantageRecord] = {}
-    records: dict[int, StepRecord] = {}
-    as_run: dict[int, Step] = {}  # steered steps, with the toxics they really had
+    timeline = _Timeline(ctx, t0, driver, applier, vantage, watch)
+    try:
+        timeline.walk()
+    except StopRun as stop:
+        stopped = _stopping(ctx, applier, stop)
+        # A window that closed before the stop is whole: its record comes at its flush, seconds away.
+        for step in timeline.closed:
+            timeline.record(step)
+        raise stopped from None
 
-    def record(step: Step) -> None:
-        if step.index in records:
+
+class _Timeline:
+    """Walks the plan's timeline: toxics, the servers' views at each window's edges, record flushes."""
+
+    def __init__(self, ctx: RunContext, t0: float, driver: LocustDriver, applier: ToxicApplier, vantage: Vantage,
+                 watch: RunWatch) -> None:
+        self.ctx, self.t0, self.driver, self.applier, self.vantage, self.watch = ctx, t0, driver, applier, vantage, watch
+        self.views: dict[int, VantageRecord] = {}
+        self.records: dict[int, StepRecord] = {}
+        self.as_run: dict[int, Step] = {}  # steered steps, with the toxics they really had
+        self.closed: list[Step] = []  # steps whose window has ended
+
+    def record(self, step: Step) -> None:
+        ctx = self.ctx
+        if step.index in self.records:
             return
-        step = as_run.get(step.index, step)
-        measured = driver.wait_record(step.index, RECORD_TIMEOUT_S)
-        built = build_record(step, measured, ctx.experiment.slos, views.pop(step.index, None))
+        step = self.as_run.get(step.index, step)
+        measured = self.driver.wait_record(step.index, RECORD_TIMEOUT_S)
+        built = build_record(step, measured, ctx.experiment.slos, self.views.pop(step.index, None))
         if ctx.promql is not None:
-            built = _judge_through_promql(ctx, ctx.promql, step, built, t0, driver, live)
-        records[step.index] = built
+            built = _judge_through_promql(ctx, ctx.promql, step, built, self.t0, self.watch)
+        incidents = incident_flags((self.t0 + step.start_s, self.t0 + step.end_s), ctx.incidents)
+        if incidents:
+            built = built.model_copy(update={"flags": built.flags + incidents})
+        self.records[step.index] = built
         ctx.events.emit(StepRecorded(record=built))
 
-    for at_s, kind, step in _timeline(ctx.plan):
-        _wait_until(t0 + at_s, driver, live)
-        if kind == STEP_START:
-            toxics = step.toxics
-            if ctx.steer is not None:
-                # A steered run decides each step's fault from the steps before: the one
-                # just ended is recorded first (its flush grace falls inside this settle).
-                if step.index > 1:
-                    record(ctx.plan.steps[step.index - 2])
-                steered = ctx.steer.toxics_for(step, list(records.values()))
-                if steered is None:
-                    return
-                toxics = steered
-                as_run[step.index] = step.model_copy(update={"toxics": toxics})
-            with toxiproxy_errors():
-                changes = applier.apply(toxics)
-            ctx.events.emit(ToxicsApplied(
-                step=step.index, total_steps=len(ctx.plan.steps), users=step.users, toxics=toxics,
-                changes=[ToxicChange(kind=c.kind.value, toxic=c.state) for c in changes], active=applier.active()))
-        elif kind == WINDOW_START:
-            vantage.window_start()
-        elif kind == WINDOW_END:
-            views[step.index] = vantage.window_end()
-        else:
-            record(step)
+    def walk(self) -> None:
+        ctx = self.ctx
+        for at_s, kind, step in _timeline(ctx.plan):
+            self.watch.wait_until(self.t0 + at_s)
+            if kind == STEP_START:
+                ctx.step = step.index
+                toxics = step.toxics
+                if ctx.steer is not None:
+                    # A steered run decides each step's fault from the steps before: the one
+                    # just ended is recorded first (its flush grace falls inside this settle).
+                    if step.index > 1:
+                        self.record(ctx.plan.steps[step.index - 2])
+                    steered = ctx.steer.toxics_for(step, list(self.records.values()))
+                    if steered is None:
+                        return
+                    toxics = steered
+                    self.as_run[step.index] = step.model_copy(update={"toxics": toxics})
+                with toxiproxy_errors():
+                    changes = self.applier.apply(toxics)
+                ctx.events.emit(ToxicsApplied(
+                    step=step.index, total_steps=len(ctx.plan.steps), users=step.users, toxics=toxics,
+                    changes=[ToxicChange(kind=c.kind.value, toxic=c.state) for c in changes],
+                    active=self.applier.active()))
+            elif kind == WINDOW_START:
+                self.vantage.window_start()
+            elif kind == WINDOW_END:
+                self.views[step.index] = self.vantage.window_end()
+                self.closed.append(step)
+            else:
+                self.record(step)
 
 
 def _judge_through_promql(ctx: RunContext, promql: PromqlReader, step: Step, record: StepRecord, t0: float,
-                          driver: LocustDriver, live: LiveReporter) -> StepRecord:
+                          watch: RunWatch) -> StepRecord:
     """Once Prometheus holds the counts up to the window's end (cut, exported, scraped), read the window."""
     window = (t0 + step.window_start_s, t0 + step.end_s)
     deadline = time.time() + PROMQL_WAIT_S
     while ((until := promql.complete_until()) is None or until < window[1] - EDGE_SLACK_S) \
             and time.time() < deadline:
-        _wait_until(time.time() + 0.25, driver, live)
+        watch.wait_until(time.time() + 0.25)
     percentiles = {tier: list(slo.bounds()) for tier, slo in ctx.experiment.slos.items() if slo.bounds()}
     view = promql.step(step.index, window, percentiles)
     ctx.events.emit(StepThroughPromql(view=view))
     return judge_through_promql(record, step, ctx.experiment.slos, view)
-
-
-class LiveReporter:
-    """Emits a LiveWindow each time every load process has cut its next snapshot.
-
-    The processes cut their snapshots at the same plan times
-    (``harness.contract.live_cut_after``), each replacing its file; polled
-    every quarter second, none is missed. ``fresh`` carries each snapshot
-    once, and only once every process has reached its end (``fresh_until``):
-    the counts so far are then exact up to that plan time, which the metrics
-    exporter stamps them with.
-    """
-
-    def __init__(self, ctx: RunContext, driver: LocustDriver) -> None:
-        self.ctx = ctx
-        self.driver = driver
-        self.until: float | None = None
-        self._seen: dict[str, tuple[float, float] | None] = {}
-        self._pending: list[StepLine] = []
-
-    def __call__(self) -> None:
-        lines = self.driver.live_lines()
-        for source, line in lines.items():
-            if line is not None and line.window is not None and line.window != self._seen.get(source):
-                self._seen[source] = line.window
-                self._pending.append(line)
-        ends = [window[1] for window in self._seen.values() if window is not None]
-        if not lines or len(ends) < len(lines):
-            return
-        until = min(ends)
-        if self.until is not None and until <= self.until:
-            return
-        self.until = until
-        ready = [line for line in self._pending if _ends_by(line, until)]
-        self._pending = [line for line in self._pending if not _ends_by(line, until)]
-        measured = merge_lines([line for line in lines.values() if line is not None])
-        results = {tier: result for tier, series in measured.tiers.items()
-                   if (result := result_of(series.faulted)) is not None}
-        self.ctx.events.emit(LiveWindow(results=results, measured=measured,
-                                        fresh=merge_lines(ready) if ready else None, fresh_until=until))
-
-
-def _ends_by(line: StepLine, at: float) -> bool:
-    return line.window is not None and line.window[1] <= at
-
-
-def _wait_until(deadline: float, driver: LocustDriver, live: LiveReporter) -> None:
-    while True:
-        remaining = deadline - time.time()
-        if remaining <= 0:
-            return
-        driver.check_alive()
-        live()
-        time.sleep(min(remaining, 0.25))

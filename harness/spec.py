@@ -31,6 +31,7 @@ from harness.errors import SpecError
 from harness.overrides import apply_overrides
 from harness.spec_errors import format_validation_errors
 from harness.specfile import read_spec_file
+from harness.stop_conditions import StopCondition, StoreCrash
 from harness.suggest import did_you_mean
 from harness.tiers import TIERS, Tier
 from toxics.catalogue import CATALOGUE
@@ -174,6 +175,14 @@ class Experiment(_Strict):
     phases: Phases = Field(default_factory=Phases, description="lengths of the phases schedule")
     faults: list[Fault] = Field(default_factory=list, description="several faults = several links faulted at once")
     slos: dict[Tier, TierSlo] = Field(default_factory=dict, description="per tier; overrides the SLO defaults file")
+    stop_when: list[StopCondition] = Field(
+        default_factory=list, max_length=100,
+        description="stop the run early (status aborted, every fault reverted at once) when one of these holds, "
+                    "checked on the live measurements while the run goes on")
+    on_store_crash: StoreCrash = Field(
+        default="continue",
+        description="a store (or the backend) dying mid-run: continue (recorded, the steps after it flagged) or stop "
+                    "(the run ends aborted)")
 
     @model_validator(mode="after")
     def _faults_fit_together(self) -> Experiment:

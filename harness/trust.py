@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from harness.confidence import min_two_sided, rank_interval
 from harness.contract import StepLine
 from harness.plan import Step
+from harness.secrets import mask_secrets
 from harness.spec import TierSlo
 from harness.vantage.views import VantageRecord
 
@@ -49,7 +50,7 @@ def trust_flags(step: Step, measured: StepLine | None, record: StepRecord, slos:
     flags += view_flags(record)
     if vantage is not None:
         flags += [f"server view missing: {problem}" for problem in vantage.problems]
-    return flags
+    return [mask_secrets(flag) for flag in flags]  # a store's error may quote its URL
 
 
 def completeness_flags(step: Step, measured: StepLine) -> list[str]:

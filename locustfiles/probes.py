@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pg8000.native
 import redis
@@ -144,7 +144,8 @@ def materialize_probe(paths: dict[SamplePath, str], settings: ProbeSettings) -> 
     def connect(dsn: str) -> pg8000.native.Connection:
         parts = urlparse(dsn)
         return pg8000.native.Connection(
-            user=parts.username or "postgres", password=parts.password, host=parts.hostname or "127.0.0.1",
+            user=unquote(parts.username or "postgres"), password=unquote(parts.password) if parts.password else None,
+            host=parts.hostname or "127.0.0.1",
             port=parts.port or 5432, database=(parts.path or "/").lstrip("/") or None,
             timeout=PROBE_TIMEOUT_S,
         )

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from toxics.errors import ToxiproxyError
+from toxics.errors import ToxiproxyError, ToxiproxyUnreachable
 from toxics.schedule import ToxicState
 
 
@@ -154,9 +154,9 @@ class ToxiproxyClient:
         with _translated(method, url, self.timeout_s):
             answer = self._http.request(method, path, json=json)
         if not answer.is_success and answer.status_code not in accept:
-            raise ToxiproxyError(
-                f"Toxiproxy {method} {url} answered {answer.status_code}: {answer.text.strip()}"
-            )
+            # 503/504: its handler gave up waiting (25 s): as good as no answer.
+            error = ToxiproxyUnreachable if answer.status_code in (503, 504) else ToxiproxyError
+            raise error(f"Toxiproxy {method} {url} answered {answer.status_code}: {answer.text.strip()}")
         return answer
 
     def _parse(self, model: Any, answer: httpx.Response, what: str) -> Any:
@@ -176,11 +176,11 @@ def _translated(method: str, url: str, timeout_s: float) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException as exc:
-        raise ToxiproxyError(
+        raise ToxiproxyUnreachable(
             f"Toxiproxy {method} {url} timed out after {timeout_s:g} s ({type(exc).__name__})"
         ) from exc
     except httpx.HTTPError as exc:
-        raise ToxiproxyError(f"Toxiproxy {method} {url} failed: {type(exc).__name__}: {exc}") from exc
+        raise ToxiproxyUnreachable(f"Toxiproxy {method} {url} failed: {type(exc).__name__}: {exc}") from exc
     except httpx.InvalidURL as exc:
         raise ToxiproxyError(f"Toxiproxy {method} {url}: invalid URL: {exc}") from exc
 

@@ -1,6 +1,7 @@
 """The errors of the Toxiproxy package, independent of the engine that uses it.
 
     ToxiproxyError    Toxiproxy refused, failed or timed out (the client, the applier)
+    └── ToxiproxyUnreachable  it did not answer: timed out, refused the connection, or its handler gave up (503)
     FaultPlanError    faults that cannot be scheduled (no level for a step, one toxic twice)
 
 The engine translates them at its boundary (``harness.errors.toxiproxy_errors``
@@ -12,6 +13,10 @@ from __future__ import annotations
 
 class ToxiproxyError(Exception):
     """Toxiproxy answered with an error, or did not answer in time."""
+
+
+class ToxiproxyUnreachable(ToxiproxyError):
+    """Toxiproxy did not answer: what /reset, then a restart, are for (an answered refusal is not)."""
 
 
 class FaultPlanError(ValueError):

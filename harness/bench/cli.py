@@ -23,6 +23,7 @@ from harness.bench import (
     host_noise,
     memory,
     output,
+    soak,
     stability,
     ws_viewers,
 )
@@ -31,7 +32,7 @@ from harness.bench.machine import machine
 from harness.bench.settings import FULL, QUICK
 from harness.errors import HarnessError
 
-MEASUREMENTS: tuple[ModuleType, ...] = (generator_ratio, ws_viewers, memory, fidelity, stability, host_noise)
+MEASUREMENTS: tuple[ModuleType, ...] = (generator_ratio, ws_viewers, memory, fidelity, stability, host_noise, soak)
 NAMES = tuple(m.NAME for m in MEASUREMENTS)
 
 

@@ -28,6 +28,10 @@ class BenchSettings(BaseModel):
     stability_step_s: float = 15.0
     # host_noise on the idle stack
     hiccup_idle_s: float = 15.0
+    # soak: one long step; memory, fds and threads read against their size after the warm-up
+    soak_users: int = 100
+    soak_s: float = 600.0
+    soak_warmup_s: float = 60.0
 
 
 FULL = BenchSettings()
@@ -41,4 +45,6 @@ QUICK = BenchSettings(
     stability_runs=2,
     stability_step_s=8.0,
     hiccup_idle_s=5.0,
+    soak_s=120.0,
+    soak_warmup_s=45.0,
 )

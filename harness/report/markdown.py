@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.record import StepRecord, TierReport
@@ -24,6 +25,7 @@ def render_markdown(summary: RunSummary) -> str:
         done = len(summary.steps)
         lines += [f"> **Partial run:** {done} of {summary.planned_steps} steps completed"
                   f" ({summary.status.value}: {summary.reason or 'no reason recorded'}).", ""]
+    lines += stop_lines(summary)
     for note in summary.notes:
         lines.append(f"> {note}")
     if summary.notes:
@@ -40,7 +42,7 @@ def render_markdown(summary: RunSummary) -> str:
     if effects:
         lines += ["", "## Faults: requested and effective", "",
                   "| step | link | requested | effective added p50 | p95 |", "|---|---|---|---|---|"] + effects
-    lines += recovery_lines(summary) + surface_lines(summary)
+    lines += incident_lines(summary) + recovery_lines(summary) + surface_lines(summary)
     lines += ["", "## Steps", "",
               "Each cell: the faulted path's percentiles with the judged percentile's 95 % interval, the control "
               "path (same store, no toxic), the backend's own view of its calls and the store's own view "
@@ -138,6 +140,41 @@ def effect_rows(summary: RunSummary) -> list[str]:
             p95 = "–" if effect.effective_added_p95_ms is None else f"+{effect.effective_added_p95_ms:g} ms"
             rows.append(f"| {step.index} | {link} | {effect.requested} | {p50} | {p95} |")
     return rows
+
+
+def _when(summary: RunSummary, at: float) -> str:
+    clock = datetime.fromtimestamp(at, UTC).strftime("%H:%M:%S UTC")
+    return clock if summary.started_at is None else f"{clock} (t+{at - summary.started_at:.1f} s)"
+
+
+def stop_lines(summary: RunSummary) -> list[str]:
+    """Which stop condition (or store crash) ended the run, when, on which values."""
+    stop = summary.stopped_by
+    if stop is None:
+        return []
+    where = f" in step {stop.step}" if stop.step is not None else ""
+    if stop.kind == "store-crash":
+        said = f"> **Stopped by `on_store_crash: stop`:** {stop.description} at {_when(summary, stop.at)}{where}."
+    else:
+        values = f" Values of each live snapshot: {', '.join(stop.shown_values)}." if stop.shown_values else ""
+        said = (f"> **Stopped by `{stop.condition}`:** {stop.description}: passed from {_when(summary, stop.since)} "
+                f"until it fired at {_when(summary, stop.at)}{where}, {stop.held_s:g} s.{values}")
+    return [said + " Every fault was reverted at once.", ""]
+
+
+def incident_lines(summary: RunSummary) -> list[str]:
+    if not summary.incidents:
+        return []
+    lines = ["", "## Incidents", "", "What went wrong with the stack during the run; the steps it met are flagged.", ""]
+    for incident in summary.incidents:
+        where = f", step {incident.step}" if incident.step is not None else ""
+        if incident.kind == "toxiproxy":
+            lines.append(f"- {_when(summary, incident.began_at)}{where}: Toxiproxy unusable for {incident.gap_s or 0:.1f} s "
+                         f"({incident.what}); {'; '.join(incident.actions)}")
+        else:
+            lines.append(f"- {_when(summary, incident.began_at)}{where}: {incident.what}; "
+                         f"{'; '.join(incident.actions)}")
+    return lines
 
 
 def recovery_lines(summary: RunSummary) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from harness.errors import StackError
 from toxics.links import LINKS
 
 
@@ -77,6 +78,14 @@ class Stack(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
+    def down(self) -> None: ...
+
+    def restart_toxiproxy(self) -> None:
+        """Kill Toxiproxy and start it again on the same addresses, every link's proxies re-created."""
+
+    def dead_services(self) -> dict[str, int | None]:
+        """Services of the stack that were started and are no longer running, with their exit codes."""
+
 
 class ManagedStack(ABC):
     """Context-manager plumbing shared by the backends: ``_up`` to start, ``down`` always."""
@@ -86,6 +95,12 @@ class ManagedStack(ABC):
 
     @abstractmethod
     def down(self) -> None: ...
+
+    def restart_toxiproxy(self) -> None:
+        raise StackError(f"the {type(self).__name__} cannot restart Toxiproxy")
+
+    def dead_services(self) -> dict[str, int | None]:
+        return {}  # a backend that cannot tell says nothing died
 
     def __enter__(self) -> Endpoints:
         try:

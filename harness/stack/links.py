@@ -34,10 +34,15 @@ def create_link_proxies(client: ToxiproxyClient, link: str, upstream: Address,
     """The faulted and the control proxy of ``link``, each listening where ``listen()`` says."""
     faulted = LinkEndpoint(listen=listen(), upstream=upstream)
     control = LinkEndpoint(listen=listen(), upstream=upstream)
-    with toxiproxy_errors():
-        client.create_proxy(link, str(faulted.listen), str(upstream))
-        client.create_proxy(control_name(link), str(control.listen), str(upstream))
+    restore_link_proxies(client, link, faulted, control)
     return faulted, control
+
+
+def restore_link_proxies(client: ToxiproxyClient, link: str, faulted: LinkEndpoint, control: LinkEndpoint) -> None:
+    """Both proxies of ``link`` where they were (a restarted Toxiproxy has none); existing ones are kept."""
+    with toxiproxy_errors():
+        client.create_proxy(link, str(faulted.listen), str(faulted.upstream))
+        client.create_proxy(control_name(link), str(control.listen), str(control.upstream))
 
 
 def swap_address(url: str, old: Address, new: Address) -> str:

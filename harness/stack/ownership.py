@@ -26,6 +26,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from harness.errors import StackError
+from harness.secrets import mask_secrets
 from harness.stack import proctable
 
 RECORD_FILE = "owned.jsonl"
@@ -213,7 +214,8 @@ class Ledger:
         # Start time 0 (unreadable) can never match a live process: the line is kept, and harmless.
         self._append(OwnedProcess(run_id=self.run_id, owner=current_owner(), pid=pid,
                                   start_time=seen.start_time if seen else 0.0, pgid=pgid,
-                                  sid=sid if sid is not None else pid, name=name, command=argv,
+                                  sid=sid if sid is not None else pid, name=name,
+                                  command=[mask_secrets(arg) for arg in argv],
                                   recorded_at=time.time()))
 
     def folder_made(self, path: Path) -> None:

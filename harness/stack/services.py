@@ -40,8 +40,9 @@ class Service:
     scratch: Path | None = None
 
 
-def toxiproxy(folder: Path, run_id: str) -> Service:
-    port = free_port()
+def toxiproxy(folder: Path, run_id: str, port: int | None = None) -> Service:
+    """Toxiproxy on a free port, or on ``port`` again (a restart keeps the API's address)."""
+    port = port or free_port()
     argv = [str(binaries.toxiproxy_server()), "-host", LOOPBACK, "-port", str(port)]
     # Without LOG_LEVEL the server logs at trace level: every chunk of every connection (~250 KB in 30 s).
     process = ManagedProcess("toxiproxy", argv, folder / "logs" / "toxiproxy.log", run_id,
@@ -49,10 +50,14 @@ def toxiproxy(folder: Path, run_id: str) -> Service:
     return Service("toxiproxy", process, HttpCheck(f"http://{LOOPBACK}:{port}/version"), 20, (LOOPBACK, port))
 
 
-def redis(folder: Path, run_id: str) -> Service:
+def redis(folder: Path, run_id: str, password: str | None = None) -> Service:
+    """redis-server; with ``password``, AUTH is required (set in a private file: never on a command line)."""
     port = free_port()
+    ledger = Ledger.in_folder(folder, run_id)
+    scratch = _secret_file("redis", f"requirepass {password}\n", ledger) if password else None
     argv = [
         str(binaries.debian_program("redis-server", "redis-server")),
+        *([str(scratch / "secret")] if scratch else []),
         "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
         "--dir", str(_mkdir(folder / "data" / "redis")),
         # The server-side vantage reads GET percentiles from INFO latencystats
@@ -60,16 +65,17 @@ def redis(folder: Path, run_id: str) -> Service:
         # with every percentile an SLO may name.
         "--latency-tracking", "yes", "--latency-tracking-info-percentiles", "50 90 95 99 99.9",
     ]
-    process = ManagedProcess("redis", argv, folder / "logs" / "redis.log", run_id,
-                             ledger=Ledger.in_folder(folder, run_id))
-    return Service("redis", process, TcpCheck(LOOPBACK, port), 20, (LOOPBACK, port))
+    process = ManagedProcess("redis", argv, folder / "logs" / "redis.log", run_id, ledger=ledger)
+    return Service("redis", process, TcpCheck(LOOPBACK, port), 20, (LOOPBACK, port), scratch)
 
 
-def postgres(folder: Path, run_id: str) -> Service:
+def postgres(folder: Path, run_id: str, password: str | None = None) -> Service:
     """PostgreSQL, standing in for Materialize (same wire protocol).
 
     initdb and postgres refuse to run as root, so as root they run as the
-    ``postgres`` user on a data folder that user owns.
+    ``postgres`` user on a data folder that user owns. With ``password``,
+    TCP connections need it (scram-sha-256); initdb reads it from a private
+    file removed right after.
     """
     bin_dir = binaries.postgres_bin_dir()
     as_user = _unprivileged_prefix()
@@ -77,13 +83,19 @@ def postgres(folder: Path, run_id: str) -> Service:
     data = _postgres_data_dir(folder, as_user, ledger)
     scratch = None if data.is_relative_to(folder) else data.parent
     log = folder / "logs" / "materialize-postgres.log"
+    secret = _secret_file("pg", f"{password}\n", ledger, owner="postgres" if as_user else None) if password else None
+    auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={secret / 'secret'}"] if secret else \
+        ["--auth=trust"]
     try:
-        _run_once(as_user + [str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER,
-                             "--auth=trust", "--no-sync", "-E", "UTF8"], log, "initdb", run_id, ledger)
+        _run_once(as_user + [str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER, *auth,
+                             "--no-sync", "-E", "UTF8"], log, "initdb", run_id, ledger)
     except BaseException:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
+    finally:
+        if secret is not None:
+            shutil.rmtree(secret, ignore_errors=True)
     port = free_port()
     argv = as_user + [
         str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
@@ -96,19 +108,40 @@ def postgres(folder: Path, run_id: str) -> Service:
     return Service("materialize", process, TcpCheck(LOOPBACK, port), 30, (LOOPBACK, port), scratch)
 
 
-def create_database(port: int, log: Path, run_id: str, ledger: Ledger | None = None) -> None:
+def create_database(port: int, log: Path, run_id: str, ledger: Ledger | None = None,
+                    password: str | None = None) -> None:
     createdb = binaries.postgres_bin_dir() / "createdb"
     _run_once([str(createdb), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, DB_NAME], log, "createdb",
-              run_id, ledger)
-    create_stat_statements(port, log, run_id, ledger)
+              run_id, ledger, env=_pg_password(password))
+    create_stat_statements(port, log, run_id, ledger, password)
 
 
-def create_stat_statements(port: int, log: Path, run_id: str, ledger: Ledger | None = None) -> None:
+def create_stat_statements(port: int, log: Path, run_id: str, ledger: Ledger | None = None,
+                           password: str | None = None) -> None:
     """pg_stat_statements in the database, for the server-side vantage (the library is preloaded)."""
     psql = binaries.postgres_bin_dir() / "psql"
     _run_once([str(psql), "-h", LOOPBACK, "-p", str(port), "-U", DB_USER, "-d", DB_NAME, "-v", "ON_ERROR_STOP=1",
                "-qc", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"], log, "create pg_stat_statements",
-              run_id, ledger)
+              run_id, ledger, env=_pg_password(password))
+
+
+def _pg_password(password: str | None) -> dict[str, str] | None:
+    # In the environment: the ownership record writes command lines down, never environments.
+    return {"PGPASSWORD": password} if password else None
+
+
+def _secret_file(what: str, text: str, ledger: Ledger, owner: str | None = None) -> Path:
+    """A private folder outside the run folder holding one file, ``secret``; recorded so cleanup removes it."""
+    folder = Path(tempfile.mkdtemp(prefix=f"flowforge-{what}-secret-"))
+    ledger.folder_made(folder)
+    path = folder / "secret"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    if owner is not None:  # initdb runs as this user and must read it
+        shutil.chown(folder, owner)
+        shutil.chown(path, owner)
+    return folder
 
 
 CLICKHOUSE_CONFIG = """<?xml version="1.0"?>

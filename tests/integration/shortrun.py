@@ -23,14 +23,14 @@ from harness.stack.ownership import OwnedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SHORT_SPEC = """\
-name: clickhouse-latency-short
-description: clickhouse-latency cut to three 8 s steps for tests
-ramp:
-  users: [5, 10, 10]
-  spawn_rate: 10
-  step_s: 8
-  settle_s: 2
+def short_spec(name: str, description: str, rest: str = "", users: str = "[5, 5, 5]") -> str:
+    """An experiment of 8 s steps (2 s of settling) at ``users``, ``rest`` (faults, stop_when…) after the ramp."""
+    return (f"name: {name}\ndescription: {description}\n"
+            f"ramp:\n  users: {users}\n  spawn_rate: 10\n  step_s: 8\n  settle_s: 2\n{rest}")
+
+
+SHORT_SPEC = short_spec("clickhouse-latency-short", "clickhouse-latency cut to three 8 s steps for tests",
+                        users="[5, 10, 10]", rest="""\
 faults:
   - link: clickhouse
     type: latency
@@ -39,7 +39,7 @@ faults:
       - null
       - {latency_ms: 100}
       - {latency_ms: 200}
-"""
+""")
 
 # The toxic delays each ClickHouse answer by 200 ms; queueing under load can
 # only add to that, never take from it, hence the lopsided bounds.
@@ -47,6 +47,8 @@ INJECTED_MS = 200.0
 TOLERANCE_BELOW_MS = 20.0
 TOLERANCE_ABOVE_MS = 60.0
 TIERS = ("redis", "materialize", "clickhouse", "websocket", "http")
+# How a killed Toxiproxy's GET /proxies fails: refused, or reset on the connection the client kept open.
+TOXIPROXY_KILLED = r"/proxies failed: (ConnectError|ReadError|RemoteProtocolError)"
 
 
 def write_spec(folder: Path) -> Path:

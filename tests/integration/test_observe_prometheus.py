@@ -44,7 +44,8 @@ def test_prometheus_scrapes_the_harness_and_stops(tmp_path: Path) -> None:
             assert prometheus.url.startswith("http://127.0.0.1:")
             found = wait_until(lambda: query(prometheus.url, 'flowforge_step{job="flowforge-harness"}'))
             assert found and found[0]["value"][1] == "3"
-            assert targets(prometheus.url) == BOTH_UP  # the exporter stands in for the backend
+            # The exporter stands in for the backend; each target is "unknown" until its first scrape.
+            assert wait_until(lambda: targets(prometheus.url) == BOTH_UP), targets(prometheus.url)
             # Recorded as the run's, so cleanup finds it after a killed harness.
             owned, _ = read_record(tmp_path / RECORD_FILE)
             assert [o.name for o in owned] == ["prometheus"]

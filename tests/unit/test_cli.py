@@ -272,6 +272,24 @@ def test_run_rejects_an_unknown_backend(tmp_path: Path, capsys: pytest.CaptureFi
     assert not results.exists()
 
 
+@pytest.mark.parametrize(("status", "code"), [("aborted", 1), ("interrupted", 130)])
+def test_run_exit_code_of_a_run_that_ended_early(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch, status: str, code: int) -> None:
+    """A stop condition is the experiment's own "this broke": exit 1, whatever the steps before it said."""
+    from harness.results import write_results
+    from harness.runner import RunOutcome
+    from tests.unit.test_results import _stopped_run
+
+    folder = _stopped_run(tmp_path)
+    summary = write_results(folder).model_copy(update={"status": status})
+    monkeypatch.setattr(harness.runner, "run_experiment", lambda *args, **kwargs: RunOutcome(folder, summary, None))
+    got, out, _ = _run(["run", "baseline", "--backend", "local", "--linger", "0", "--results-dir",
+                        str(tmp_path / "results")], capsys)
+    assert got == code
+    assert f"results: {folder}" in out
+    assert "a stop condition aborted the run" in harness.cli.exit_meaning(1)
+
+
 # --- report -----------------------------------------------------------------------------------
 
 

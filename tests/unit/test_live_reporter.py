@@ -1,4 +1,4 @@
-"""harness.runner.LiveReporter: a LiveWindow once every process has cut; each snapshot fresh exactly once."""
+"""harness.live.LiveReporter: a LiveWindow once every process has cut; each snapshot fresh exactly once."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from harness.contract import Series, StepLine, TierSeries
 from harness.events import Event, EventStream, LiveWindow
 from harness.histogram import decode, encode, new_histogram, record_ms
-from harness.runner import LiveReporter
+from harness.live import LiveReporter
 
 
 def _snapshot(start: float, end: float, tier: str, samples: int) -> StepLine:

@@ -12,12 +12,15 @@ import pytest
 
 from harness.contract import Series, StepLine, TierSeries
 from harness.histogram import encode, new_histogram, record_ms
+from harness.incidents import Incident
 from harness.journal import Journal
 from harness.plan import Plan, build_plan
 from harness.record import StepRecord, build_record
 from harness.results import CSV_COLUMNS, RunStatus, RunVerdict, summarize_journal, write_results
-from harness.slo import Verdict
+from harness.slo import TierResult, Verdict
 from harness.spec import Experiment, TierSlo
+from harness.stop_conditions import StopCondition
+from harness.stop_tracker import StopTracker
 
 SLOS = {"redis": TierSlo(p99_ms=1), "clickhouse": TierSlo(p95_ms=500)}
 SLO_TEXT = {tier: slo.describe() for tier, slo in SLOS.items()}  # {"redis": "p99 < 1 ms", ...}
@@ -226,3 +229,41 @@ def test_run_with_no_steps(tmp_path: Path) -> None:
     suite = ET.parse(folder / "junit.xml").getroot()[0]
     assert (suite.get("tests"), suite.get("failures")) == ("0", "0")
     assert (folder / "steps.csv").read_text().splitlines() == [",".join(CSV_COLUMNS)]
+
+
+def _stopped_run(tmp_path: Path) -> Path:
+    """Two steps, then stop_when.0 held in step 3; Toxiproxy restored in step 2; redis died in step 3."""
+    folder = _run_folder(tmp_path, steps=2, end=None)
+    start = summarize_journal(folder / "journal.jsonl").started_at or 0.0
+    journal = Journal(folder / "journal.jsonl")
+    journal.append("incident", incident=Incident(
+        kind="toxiproxy", service="toxiproxy", began_at=start + 70, ended_at=start + 81.5, step=2,
+        what="Toxiproxy GET http://127.0.0.1:1/proxies timed out after 5 s (ReadTimeout)",
+        actions=["POST /reset failed: timed out", "restart Toxiproxy: done",
+                 "put back: add ff-clickhouse-latency-downstream"]))
+    journal.append("incident", incident=Incident(
+        kind="service-died", service="redis", began_at=start + 130, ended_at=None, step=3,
+        what="redis died (killed by SIGKILL)", actions=["the run goes on without it (on_store_crash: continue)"]))
+    stop = StopTracker([StopCondition(tier="clickhouse", p95_ms_above=3000, for_s=10)])
+    stop.observe((start + 140, start + 145), {"clickhouse": TierResult(count=9, errors=0, p95_ms=3200)})
+    fired = stop.observe((start + 145, start + 150), {"clickhouse": TierResult(count=9, errors=0, p95_ms=4100)})
+    assert fired is not None
+    journal.append("stopped", stop=fired.model_copy(update={"step": 3}))
+    journal.append("run-end", status="aborted", reason=f"stopped early: {fired.sentence()}")
+    return folder
+
+
+def test_a_stopped_run_says_what_stopped_it_and_what_went_wrong(tmp_path: Path) -> None:
+    folder = _stopped_run(tmp_path)
+    summary = write_results(folder)
+    assert summary.status == RunStatus.ABORTED and summary.verdict == RunVerdict.INCOMPLETE
+    data = json.loads((folder / "summary.json").read_text())
+    stopped = data["stopped_by"]
+    assert (stopped["condition"], stopped["description"], stopped["step"]) == \
+        ("stop_when.0", "clickhouse p95 above 3000 ms for 10 s", 3)
+    assert stopped["at"] - stopped["since"] == stopped["held_s"] == 10.0
+    assert [value["value"] for value in stopped["values"]] == [3200, 4100]
+    assert stopped["shown_values"] == ["3200 ms", "4100 ms"]
+    assert [(i["kind"], i["service"], i["step"]) for i in data["incidents"]] == \
+        [("toxiproxy", "toxiproxy", 2), ("service-died", "redis", 3)]
+    assert data["incidents"][1]["ended_at"] is None

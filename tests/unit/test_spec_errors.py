@@ -15,7 +15,8 @@ FAULT = {"link": "redis", "type": "slicer", "levels": [None, {"average_size_byte
 @pytest.mark.parametrize(
     ("model", "loc", "data", "expected"),
     [
-        (Experiment, (), {}, ["name", "description", "ramp", "schedule", "phases", "faults", "slos"]),
+        (Experiment, (), {}, ["name", "description", "ramp", "schedule", "phases", "faults", "slos", "stop_when",
+                            "on_store_crash"]),
         (Experiment, ("ramp",), {}, ["users", "spawn_rate", "step_s", "settle_s"]),
         (Experiment, ("faults", 0), {"faults": [FAULT]}, ["link", "type", "stream", "toxicity", "levels"]),
         # a level's fields depend on its fault's type
