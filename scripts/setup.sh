@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the harness needs, and nothing twice:
-#   - Debian's redis-server, postgresql, clickhouse-server and prometheus (apt-get; root or sudo)
+#   - Debian's redis-server, postgresql, clickhouse-server, prometheus and chromium (apt-get; root or sudo)
 #   - the Toxiproxy 2.12.0 server, built with `go install` into .tools/bin
 #   - a virtualenv in .venv with the project installed from pyproject.toml
 #   - `bench` only: Debian's nginx (the static endpoint of `make bench`)
@@ -31,6 +31,8 @@ debian_packages() {
   command -v runuser >/dev/null || missing+=(util-linux)
   # `harness run --observe` starts its own Prometheus on loopback, config and data in the run folder.
   command -v prometheus >/dev/null || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+  # The report and game-day page are tested in a real browser: Debian's chromium, driven headless by Playwright.
+  command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   apt_install "${missing[@]}"
 }
