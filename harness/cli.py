@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from harness.commands import register_commands
 from harness.errors import HarnessError, LoadError, SpecError
 from harness.overrides import parse_users
 from harness.plan import Plan, build_plan
@@ -254,11 +255,10 @@ def search(experiment: str, tier: str, users: int | None, low: float | None, hig
     steered.finish(outcome.summary.steps)
     result = steered.result()
     from harness.journal import Journal
-    from harness.report.markdown import write_markdown
-    from harness.results import write_results
+    from harness.report.writer import write_reports
 
     Journal(outcome.folder / "journal.jsonl").append("search", result=result)
-    write_markdown(write_results(outcome.folder), outcome.folder)
+    write_reports(outcome.folder)
     for window in result.windows:
         value = "no data" if window.value_ms is None else f"{window.value_ms:g} ms"
         click.echo(f"  window {window.step}: {fault.type} {window.magnitude:g} → {value}, {window.verdict.value}")
@@ -312,22 +312,6 @@ def schema(output: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report(run_dir: Path) -> None:
-    """Rebuild summary.json, steps.csv, junit.xml and report.md from RUN_DIR's journal."""
-    from harness.report.markdown import write_markdown
-    from harness.results import write_results
-
-    if not (run_dir / "journal.jsonl").is_file():
-        raise SpecError(f"{run_dir} has no journal.jsonl: not a run folder")
-    try:
-        summary = write_results(run_dir)
-    except ValueError as exc:
-        raise SpecError(str(exc)) from exc
-    click.echo(write_markdown(summary, run_dir))
-
-
-@cli.command()
 @click.option("--backend", type=click.Choice(["auto", "docker", "local"]), default="auto", show_default=True)
 def cleanup(backend: str) -> None:
     """Remove processes and containers left by runs whose harness died.
@@ -342,6 +326,9 @@ def cleanup(backend: str) -> None:
     for thing in removed:
         click.echo(f"removed {thing}")
     click.echo(f"{len(removed)} leftovers removed")
+
+
+register_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

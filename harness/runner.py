@@ -56,8 +56,8 @@ from harness.metrics.slo_source import judge_through_promql
 from harness.plan import Plan, Step, build_plan
 from harness.probing import probe_settings
 from harness.record import StepRecord, build_record
-from harness.report.markdown import write_markdown
-from harness.results import RunStatus, RunSummary, write_results
+from harness.report.writer import write_reports
+from harness.results import RunStatus, RunSummary
 from harness.spec import Experiment
 from harness.stack.base import Endpoints, Stack
 from harness.stack.ownership import Ledger
@@ -155,8 +155,7 @@ def run_experiment(experiment: Experiment, options: RunOptions, observers: list[
                 if guard.received and status == RunStatus.COMPLETED:
                     status, reason = RunStatus.INTERRUPTED, f"interrupted by {guard.received}"
                 events.emit(RunEnded(status=status.value, reason=reason))
-    summary = write_results(folder)
-    write_markdown(summary, folder)
+    summary = write_reports(folder)
     events.emit(ResultsWritten(folder=folder, summary=summary))
     return RunOutcome(folder, summary, error)
 
