@@ -11,7 +11,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import docker
 import docker.errors
@@ -24,6 +24,9 @@ from harness.stack.base import Endpoints
 from harness.stack.local import LocalStack
 from harness.stack.readiness import wait_ready
 from harness.stack.services import Service
+
+if TYPE_CHECKING:
+    from tests.integration.watched_run import WatchedRun
 
 IN_CI = os.environ.get("CI") == "true"
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +95,14 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endp
     run_id = new_run_id("stack")
     with LocalStack(folder, run_id) as endpoints:
         yield endpoints, folder, run_id
+
+
+@pytest.fixture(scope="session")
+def watched_short_run(tmp_path_factory: pytest.TempPathFactory) -> WatchedRun:
+    """One real short run on the local stack, watched from outside; shared by the tests that read it."""
+    from tests.integration.watched_run import watch_short_run
+
+    return watch_short_run(tmp_path_factory.mktemp("watched"))
 
 
 def docker_client_at(base_url: str) -> docker.DockerClient | None:

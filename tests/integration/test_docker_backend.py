@@ -34,12 +34,21 @@ from tests.integration.conftest import (
 from tests.integration.shortrun import (
     assert_clickhouse_degrades,
     events,
-    run_folder,
-    run_harness,
     start_harness,
     summary_of,
     wait_for_event,
     write_spec,
+)
+from tests.integration.watching import (
+    BOTH_UP,
+    finished,
+    gone,
+    harness_run,
+    in_step,
+    query,
+    require_prometheus,
+    targets,
+    wait_until,
 )
 
 pytestmark = pytest.mark.integration
@@ -117,10 +126,17 @@ def test_offline_stack_answers_through_every_link_and_leaves_nothing(
 
 
 def test_short_experiment_on_docker_degrades_clickhouse(docker_env: docker.DockerClient, tmp_path: Path) -> None:
-    results = tmp_path / "results"
-    completed = run_harness(write_spec(tmp_path), results, "--backend", "docker", "--offline")
-    assert completed.returncode in (0, 1), completed.stderr[-3000:]
-    folder = run_folder(results)
+    """With --observe as well: Debian's Prometheus on the host scrapes the backend's port, published on
+    127.0.0.1 like every other (one run for both: each costs a stack of containers)."""
+    require_prometheus()
+    with harness_run(tmp_path, "--backend", "docker", "--offline", "--observe", "--linger", "0") as (process,
+                                                                                                    results):
+        folder = in_step(process, results, 2, 600)
+        url = next(e["url"] for e in events(folder) if e["event"] == "prometheus")
+        assert wait_until(lambda: targets(url) == BOTH_UP), targets(url)
+        assert wait_until(lambda: query(url, "sum(flowforge_datastore_seconds_count) > 0"))
+        finished(process)
+    gone(f"{url}/-/ready")
     assert_clickhouse_degrades(summary_of(folder), backend="docker")
     assert _labelled(docker_env, folder.name) == []
 

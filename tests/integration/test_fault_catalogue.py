@@ -123,7 +123,7 @@ def test_a_breaking_point_search_on_the_clickhouse_link(tmp_path: Path) -> None:
     results = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, "-m", "harness", "search", "clickhouse-latency", "--tier", "clickhouse", "--users", "5",
-         "--window-seconds", "7", "--results-dir", str(results), "--backend", "local"],
+         "--window-seconds", "7", "--tolerance", "100", "--results-dir", str(results), "--backend", "local"],
         cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     assert "clickhouse (p95 < 500 ms) breaks at latency ≈" in completed.stdout

@@ -1,7 +1,7 @@
 """End to end on the real local stack: `harness run` as a user runs it.
 
 A short clickhouse-latency (3 steps of 8 s: no toxic, 100 ms, 200 ms on the
-ClickHouse link) must show ClickHouse degrading by the injected latency, give
+ClickHouse link; the shared watched run of conftest.py) must show ClickHouse degrading by the injected latency, give
 every tier samples, and leave no toxic, proxy or process of the run behind;
 the same cleanup must hold when the run is interrupted mid-step (SIGINT,
 SIGTERM, SIGHUP) and when an exception is raised inside a step.
@@ -23,30 +23,26 @@ from tests.integration.conftest import require_local_stack_programs
 from tests.integration.shortrun import (
     assert_clickhouse_degrades,
     assert_nothing_left,
-    run_folder,
-    run_harness,
     start_harness,
     summary_of,
     wait_for_event,
     write_spec,
 )
+from tests.integration.watched_run import WatchedRun, assert_judged
 
 pytestmark = pytest.mark.integration
 
 
-def test_short_clickhouse_latency_degrades_clickhouse_only(tmp_path: Path) -> None:
-    require_local_stack_programs()
-    results = tmp_path / "results"
-    completed = run_harness(write_spec(tmp_path), results, "--backend", "local")
-    assert completed.returncode in (0, 1), completed.stderr[-3000:]
-    folder = run_folder(results)
-    assert f"results: {folder}" in completed.stdout
+def test_short_clickhouse_latency_degrades_clickhouse_only(watched_short_run: WatchedRun) -> None:
+    run = watched_short_run
+    assert_judged(run)
+    assert f"results: {run.folder}" in run.stdout
 
-    assert_clickhouse_degrades(summary_of(folder), backend="local")
+    assert_clickhouse_degrades(summary_of(run.folder), backend="local")
     for name in ("experiment.yaml", "journal.jsonl", "steps.csv", "junit.xml", "report.md"):
-        assert (folder / name).is_file(), name
-    assert (folder / "logs" / "clickhouse-server.log").exists()
-    assert_nothing_left(folder)
+        assert (run.folder / name).is_file(), name
+    assert (run.folder / "logs" / "clickhouse-server.log").exists()
+    assert_nothing_left(run.folder)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])

@@ -1,14 +1,16 @@
 """--slo-source prometheus on a real Prometheus: PromQL reads a step's window exactly, and agrees with the harness.
 
 The first test feeds the exporter known snapshots stamped at known cuts and
-reads a window back through PromQL (no stack); the second runs the short
-clickhouse-latency experiment with --slo-source prometheus and compares
-each step's PromQL percentiles with the harness's own, tier by tier.
+reads a window back through PromQL (no stack). The others read one run of
+the short clickhouse-latency experiment with --slo-source prometheus (so
+--observe): its Prometheus scrapes harness and backend, and each step's
+PromQL percentiles agree with the harness's own, tier by tier.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,18 @@ from harness.metrics.observe import start_prometheus
 from harness.metrics.promql import PromqlReader
 from harness.spec import TierSlo, load_experiment
 from tests.integration.conftest import require_local_stack_programs
-from tests.integration.shortrun import events, run_folder, run_harness, summary_of, write_spec
-from tests.integration.watching import require_prometheus
+from tests.integration.shortrun import assert_nothing_left, events, summary_of
+from tests.integration.watching import (
+    BOTH_UP,
+    free_port,
+    gone,
+    harness_run,
+    in_step,
+    query,
+    require_prometheus,
+    targets,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -99,15 +111,52 @@ def _faulted_hdr_ms(step: dict[str, Any], tier: str, percentile: float) -> float
     return decode(encoded).get_value_at_percentile(percentile) / 1000 if encoded else None
 
 
-def test_a_run_judged_through_promql_agrees_with_the_harness_within_a_bucket(tmp_path: Path) -> None:
+@dataclass
+class PromqlRun:
+    folder: Path
+    returncode: int
+    stderr: str
+    prometheus_url: str
+    targets: dict[str, str]  # inside step 2
+    step_series: list[dict[str, Any]]  # flowforge_step == 2, inside step 2
+    backend_series: list[dict[str, Any]]  # the backend's own histograms, by tier
+
+
+@pytest.fixture(scope="module")
+def promql_run(tmp_path_factory: pytest.TempPathFactory) -> PromqlRun:
+    """The short clickhouse-latency run judged through PromQL (so with --observe), watched inside step 2."""
     require_local_stack_programs()
     require_prometheus()
-    results = tmp_path / "results"
-    completed = run_harness(write_spec(tmp_path), results, "--backend", "local", "--slo-source", "prometheus",
-                            "--linger", "0")
-    assert completed.returncode in (0, 1), completed.stderr[-3000:]
-    folder = run_folder(results)
-    assert "prometheus: http://127.0.0.1:" in completed.stderr
+    tmp_path = tmp_path_factory.mktemp("promql-run")
+    with harness_run(tmp_path, "--backend", "local", "--slo-source", "prometheus", "--metrics-port",
+                     str(free_port()), "--linger", "0") as (process, results):
+        folder = in_step(process, results, 2)
+        url = next(e["url"] for e in events(folder) if e["event"] == "prometheus")
+        wait_until(lambda: targets(url) == BOTH_UP)
+        seen = targets(url)
+        step = wait_until(lambda: query(url, "flowforge_step == 2"))
+        backend = wait_until(lambda: query(url, "sum by (tier) (flowforge_datastore_seconds_count)"))
+        _, stderr = process.communicate(timeout=300)
+    return PromqlRun(folder=folder, returncode=process.returncode, stderr=stderr, prometheus_url=url,
+                     targets=seen, step_series=step, backend_series=backend)
+
+
+def test_a_run_with_observe_prints_its_prometheus_which_scrapes_harness_and_backend(promql_run: PromqlRun) -> None:
+    run = promql_run
+    assert run.returncode in (0, 1), run.stderr[-3000:]
+    assert run.targets == BOTH_UP
+    assert run.step_series and run.step_series[0]["metric"]["job"] == "flowforge-harness"
+    assert {series["metric"]["tier"] for series in run.backend_series} >= {"redis", "materialize", "clickhouse"}
+    assert f"prometheus: {run.prometheus_url}" in run.stderr
+    gone(f"{run.prometheus_url}/-/ready")
+    assert (run.folder / "prometheus" / "prometheus.yml").is_file()
+    assert_nothing_left(run.folder)
+
+
+def test_a_run_judged_through_promql_agrees_with_the_harness_within_a_bucket(promql_run: PromqlRun) -> None:
+    assert promql_run.returncode in (0, 1), promql_run.stderr[-3000:]
+    folder = promql_run.folder
+    assert "prometheus: http://127.0.0.1:" in promql_run.stderr
     views = {e["view"]["index"]: e["view"] for e in events(folder) if e["event"] == "step-promql"}
     assert sorted(views) == [1, 2, 3]
     assert summary_of(folder)["status"] == "completed"

@@ -19,6 +19,8 @@ from harness.metrics.observe import prometheus_binary
 from tests.integration.conftest import missing
 from tests.integration.shortrun import start_harness, wait_for_event, write_spec
 
+# What --observe's Prometheus shows once it has scraped both targets.
+BOTH_UP = {"flowforge-harness": "up", "flowforge-backend": "up"}
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 T = TypeVar("T")
 
