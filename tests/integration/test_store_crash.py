@@ -30,7 +30,9 @@ from tests.integration.shortrun import (
 
 pytestmark = pytest.mark.integration
 
-WATCH_SLACK_S = 2.5  # a check each second, and a poll around it
+# A check each second and a poll around it make it ~1-2 s; the slack is wide because a loaded 2-core
+# host can delay both by seconds. It still tells the time of the death from the step's end (8 s later).
+WATCH_SLACK_S = 6.0
 
 
 def _pid(folder: Path, name: str) -> int:
