@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.record import StepRecord, TierReport
-from harness.results import RunStatus, RunSummary
+from harness.report.sentences import (
+    breaking_points,
+    incident_sentences,
+    inconclusive_sentences,
+    is_partial,
+    partial_sentence,
+    recovery_after,
+    stop_sentence,
+)
+from harness.results import RunSummary
 from harness.slo import Verdict
 
 MARK = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.INCONCLUSIVE: "❔", Verdict.NO_DATA: "–"}
-CAUSE_WORDS = {"fault": "fault", "load": "load: the store itself is slow",
-               "host": "host: this machine cannot judge this SLO at this load"}
 
 
 def render_markdown(summary: RunSummary) -> str:
     lines = [f"# Resilience report: {summary.experiment}", ""]
+    if summary.score is not None:
+        lines += [f"**{summary.score.headline()}** ({summary.score.detail()})", ""]
     lines.append(f"**Verdict: {summary.verdict.value.upper()}** · status {summary.status.value} · "
                  f"backend {summary.backend} · run `{summary.run_id}`")
     if summary.verdict.value != summary.verdicts_reached.value:
         lines.append(f"(verdicts reached before it stopped: {summary.verdicts_reached.value})")
     lines.append("")
-    if summary.status != RunStatus.COMPLETED or len(summary.steps) < summary.planned_steps:
-        done = len(summary.steps)
-        lines += [f"> **Partial run:** {done} of {summary.planned_steps} steps completed"
-                  f" ({summary.status.value}: {summary.reason or 'no reason recorded'}).", ""]
+    if is_partial(summary):
+        lines += [f"> **Partial run:** {partial_sentence(summary)}", ""]
     lines += stop_lines(summary)
     for note in summary.notes:
         lines.append(f"> {note}")
@@ -92,46 +98,6 @@ def _cell(step: StepRecord, tier: str) -> str:
     return text
 
 
-def _flags(step: StepRecord) -> str:
-    return f" [flags: {'; '.join(step.flags)}]" if step.flags else ""
-
-
-def breaking_points(summary: RunSummary) -> list[str]:
-    """For each tier, the first step whose SLO failed, in a sentence with its cause (never on an inconclusive)."""
-    sentences = []
-    tiers = sorted({tier for step in summary.steps for tier in step.slo})
-    for tier in tiers:
-        failed = [s for s in summary.steps if s.slo.get(tier) == Verdict.FAIL]
-        if not failed:
-            continue
-        first = failed[0]
-        held = [s for s in summary.steps if s.index < first.index and s.slo.get(tier) == Verdict.PASS]
-        faults = "; ".join(t.describe() for t in first.toxics) or "no fault"
-        cause = first.cause.get(tier)
-        before = f"holds up to {held[-1].users} users, " if held else ""
-        sentences.append(f"{tier} ({summary.slos.get(tier, '')}) {before}breaks at step {first.index} "
-                         f"({first.users} users, {faults})"
-                         f"{f' ({CAUSE_WORDS.get(cause.value, cause.value)})' if cause else ''}: "
-                         f"{'; '.join(first.reasons.get(tier, []))}{_flags(first)}")
-    return sentences
-
-
-def inconclusive_sentences(summary: RunSummary) -> list[str]:
-    sentences = []
-    for step in summary.steps:
-        for tier, verdict in step.slo.items():
-            if verdict != Verdict.INCONCLUSIVE:
-                continue
-            cause = step.cause.get(tier)
-            why = f" ({CAUSE_WORDS[cause.value]})" if cause else ""
-            host = step.host
-            noise = (f"; host noise: hiccup p99 {host.hiccup_p99_ms:g} / p99.9 {host.hiccup_p999_ms:g} ms, "
-                     f"CPU {host.cpu_busy_percent or 0:.0f}%") if host and host.hiccup_p999_ms is not None else ""
-            sentences.append(f"step {step.index} ({step.users} users) {tier}{why}: "
-                             f"{'; '.join(step.reasons.get(tier, []))}{noise}{_flags(step)}")
-    return sentences
-
-
 def effect_rows(summary: RunSummary) -> list[str]:
     rows = []
     for step in summary.steps:
@@ -142,39 +108,20 @@ def effect_rows(summary: RunSummary) -> list[str]:
     return rows
 
 
-def _when(summary: RunSummary, at: float) -> str:
-    clock = datetime.fromtimestamp(at, UTC).strftime("%H:%M:%S UTC")
-    return clock if summary.started_at is None else f"{clock} (t+{at - summary.started_at:.1f} s)"
-
-
 def stop_lines(summary: RunSummary) -> list[str]:
     """Which stop condition (or store crash) ended the run, when, on which values."""
-    stop = summary.stopped_by
-    if stop is None:
+    said = stop_sentence(summary)
+    if said is None:
         return []
-    where = f" in step {stop.step}" if stop.step is not None else ""
-    if stop.kind == "store-crash":
-        said = f"> **Stopped by `on_store_crash: stop`:** {stop.description} at {_when(summary, stop.at)}{where}."
-    else:
-        values = f" Values of each live snapshot: {', '.join(stop.shown_values)}." if stop.shown_values else ""
-        said = (f"> **Stopped by `{stop.condition}`:** {stop.description}: passed from {_when(summary, stop.since)} "
-                f"until it fired at {_when(summary, stop.at)}{where}, {stop.held_s:g} s.{values}")
-    return [said + " Every fault was reverted at once.", ""]
+    name, text = said
+    return [f"> **Stopped by `{name}`:** {text}", ""]
 
 
 def incident_lines(summary: RunSummary) -> list[str]:
     if not summary.incidents:
         return []
     lines = ["", "## Incidents", "", "What went wrong with the stack during the run; the steps it met are flagged.", ""]
-    for incident in summary.incidents:
-        where = f", step {incident.step}" if incident.step is not None else ""
-        if incident.kind == "toxiproxy":
-            lines.append(f"- {_when(summary, incident.began_at)}{where}: Toxiproxy unusable for {incident.gap_s or 0:.1f} s "
-                         f"({incident.what}); {'; '.join(incident.actions)}")
-        else:
-            lines.append(f"- {_when(summary, incident.began_at)}{where}: {incident.what}; "
-                         f"{'; '.join(incident.actions)}")
-    return lines
+    return lines + [f"- {sentence}" for sentence in incident_sentences(summary)]
 
 
 def recovery_lines(summary: RunSummary) -> list[str]:
@@ -184,8 +131,7 @@ def recovery_lines(summary: RunSummary) -> list[str]:
              "", "| users | fault | tier | broke during the fault | recovered after |", "|---|---|---|---|---|"]
     for item in summary.recovery:
         for tier, tier_recovery in item.tiers.items():
-            after = (f"{tier_recovery.recovery_s:g} s (±{tier_recovery.resolution_s:g} s)"
-                     if tier_recovery.recovery_s is not None else f"not within {item.watched_s:g} s")
+            after = recovery_after(tier_recovery.recovery_s, tier_recovery.resolution_s, item.watched_s)
             lines.append(f"| {item.users} | {'; '.join(item.fault)} | {tier} | "
                          f"{'yes' if tier_recovery.broke else 'no'} | {after} |")
     return lines

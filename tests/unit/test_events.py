@@ -34,9 +34,43 @@ def test_the_journal_keeps_journaled_events_only(tmp_path: Path) -> None:
     stream.emit(Note(message="not for the journal"))
     stream.emit(RunEnded(status="completed", reason=None))
     events = read_journal(path)
-    assert [e["event"] for e in events] == ["toxics", "run-end"]
+    assert [e["event"] for e in events] == ["toxics", "live", "run-end"]
     assert events[0]["step"] == 2 and events[0]["active"][0]["attributes"] == {"latency": 5, "jitter": 0}
-    assert events[1]["status"] == "completed"
+    assert events[2]["status"] == "completed"
+
+
+def _hdr(samples_ms: list[float]) -> str:
+    from harness.histogram import encode, new_histogram, record_ms
+
+    histogram = new_histogram()
+    for value in samples_ms:
+        record_ms(histogram, value)
+    return encode(histogram)
+
+
+def test_a_live_window_is_journaled_compact_both_paths_percentiles_no_histograms(tmp_path: Path) -> None:
+    from harness.contract import Series, StepLine, TierSeries
+    from harness.record import result_of
+
+    faulted = Series(hdr=_hdr([100.0] * 90 + [300.0] * 10), errors=2)
+    control = Series(hdr=_hdr([5.0] * 100))
+    measured = StepLine(index=0, window=(1000.0, 1005.0), users=25,
+                        tiers={"clickhouse": TierSeries(faulted=faulted, control=control)})
+    window = LiveWindow(results={"clickhouse": result_of(faulted)}, measured=measured, fresh=measured)
+    path = tmp_path / "journal.jsonl"
+    EventStream(JournalWriter(Journal(path))).emit(window)
+    (event,) = read_journal(path)
+    assert event["event"] == "live"
+    assert (event["window"], event["users"]) == ([1000.0, 1005.0], 25)
+    clickhouse = event["tiers"]["clickhouse"]
+    assert (clickhouse["count"], clickhouse["errors"]) == (100, 2)
+    assert clickhouse["p50_ms"] == 100.0 and clickhouse["p99_ms"] == 300.0
+    # HDR keeps 3 significant digits: 5 ms is stored as 5.003.
+    assert clickhouse["control"] == {"count": 100, "errors": 0, "p50_ms": 5.003, "p95_ms": 5.003, "p99_ms": 5.003}
+    line = path.read_text()
+    assert "hdr" not in line and "fresh" not in line and "measured" not in line
+    # ~300 of these in a 25-step run of 60 s steps: five tiers stay near 1 KB a window.
+    assert len(line) < 400
 
 
 def test_the_console_is_an_observer() -> None:
