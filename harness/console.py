@@ -135,6 +135,8 @@ class ConsoleProgress:
         self.console.print(f"[{colour}]verdict {summary.verdict.value}[/] (run {summary.status.value}, "
                            f"{steps} of {summary.planned_steps} step{'s' if summary.planned_steps != 1 else ''}"
                            f"{reached})")
+        if summary.score is not None:
+            self.console.print(summary.score.sentence())
 
 
 def _value(slo: TierSlo, result: TierResult | None) -> str:

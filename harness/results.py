@@ -20,6 +20,7 @@ from harness.incidents import Incident
 from harness.journal import read_journal
 from harness.record import StepRecord
 from harness.recovery import Cell, Recovery, recoveries, surface
+from harness.score import Score, score_steps
 from harness.slo import Verdict, overall
 from harness.spec import TierSlo
 from harness.stop_tracker import StopFired
@@ -66,10 +67,12 @@ class RunSummary(BaseModel):
     ended_at: float | None
     verdict: RunVerdict
     verdicts_reached: Verdict
+    score: Score | None = None  # 0–100 from the verdicts, weighted by load and fault (harness.score)
     notes: list[str]
     versions: dict[str, str]
     slos: dict[str, str]
     planned_steps: int
+    workers: int = 0  # Locust processes that ran users (1: one process; N: a master's workers, lost ones too)
     probes: dict[str, ProbeSettings] = {}
     schedule: str = "per-step"
     # matrix: every user count × fault level; phases: how long each tier took to hold again
@@ -105,10 +108,12 @@ def summarize_journal(path: Path) -> RunSummary:
         ended_at=end["at"] if end else None,
         verdict=verdict,
         verdicts_reached=reached,
+        score=score_steps(steps),
         notes=list(stack.get("notes", [])),
         versions=dict(stack.get("versions", {})),
         slos=dict(start.get("slos", {})),
         planned_steps=planned,
+        workers=len({(share.worker, share.host) for step in steps for share in step.workers}),
         probes=start.get("probes") or {},
         schedule=start.get("schedule", "per-step"),
         surface=surface(steps),

@@ -331,8 +331,10 @@ def test_report_rebuilds_results_of_a_killed_run(tmp_path: Path, capsys: pytest.
     code, out, err = _run(["report", str(tmp_path)], capsys)
     assert (code, err) == (0, "")
     assert {"summary.json", "steps.csv", "junit.xml"} <= {p.name for p in tmp_path.iterdir()}
-    assert out.strip().endswith(".md")
-    assert "Partial run:** 1 of 2 steps completed" in Path(out.strip()).read_text()
+    markdown, html = out.strip().splitlines()
+    assert markdown.endswith("report.md") and html.endswith("report.html")
+    assert "Partial run:** 1 of 2 steps completed" in Path(markdown).read_text()
+    assert "Partial run" in Path(html).read_text()
 
 
 @pytest.mark.parametrize("flag", ["--web-port", "--metrics-port"])
