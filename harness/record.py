@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.confidence import rank_interval
-from harness.contract import Series, StepLine, TierSeries
+from harness.contract import Series, StepLine, TierSeries, WorkerShare
 from harness.histogram import decode, estimate_ms, summarize
 from harness.metrics.promql import PromqlTier
 from harness.plan import Step
@@ -98,6 +98,8 @@ class StepRecord(BaseModel):
     links: dict[str, LinkEffect] = {}
     error_kinds: dict[str, dict[str, int]] = {}
     histograms: dict[str, str] = {}
+    # Each user-running Locust process's part: its users, CPU and samples; a lost worker named (distributed load).
+    workers: list[WorkerShare] = []
     # --slo-source prometheus: latency verdicts judged on the step's window through PromQL, kept beside ours
     slo_source: Literal["harness", "prometheus"] = "harness"
     promql: dict[str, PromqlTier] = {}
@@ -231,6 +233,7 @@ def build_record(step: Step, measured: StepLine | None, slos: dict[str, TierSlo]
         links=link_effects(step.toxics, tiers),
         error_kinds=_error_kinds(series),
         histograms={tier: data.faulted.hdr for tier, data in series.items() if data.faulted.hdr},
+        workers=measured.workers if measured else [],
     )
     return record.model_copy(update={"flags": trust_flags(step, measured, record, slos, vantage)})
 

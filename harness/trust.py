@@ -42,8 +42,11 @@ def trust_flags(step: Step, measured: StepLine | None, record: StepRecord, slos:
         flags.append("no measurements arrived from the load generator")
     else:
         flags += completeness_flags(step, measured)
+    flags += worker_flags(record)
     cpu = record.generator_cpu_percent
-    if cpu is not None and cpu > CPU_FLAG_PERCENT:
+    saturated_worker = any(w.worker is not None and (w.generator_cpu_percent or 0) > CPU_FLAG_PERCENT
+                           for w in record.workers)
+    if cpu is not None and cpu > CPU_FLAG_PERCENT and not saturated_worker:
         flags.append(f"load generator CPU {cpu:.0f}% > {CPU_FLAG_PERCENT:.0f}%: latencies may include its own delay")
     flags += sample_flags(record, slos)
     flags += host_noise_flags(record, slos)
@@ -67,6 +70,19 @@ def completeness_flags(step: Step, measured: StepLine) -> list[str]:
     if late:
         flags.append(f"{late} replies of step {step.index - 1} came back after its record was written "
                      "(slower than the flush grace) and are missing from it")
+    return flags
+
+
+def worker_flags(record: StepRecord) -> list[str]:
+    """Per Locust worker: one lost during the step, or one whose CPU was saturated, flags the whole step."""
+    flags = []
+    for share in record.workers:
+        if share.lost:
+            users = f" ({share.users} users ran there)" if share.users else ""
+            flags.append(f"{share.label()} was lost during the step{users}: its samples of the step are missing")
+        elif share.worker is not None and (share.generator_cpu_percent or 0) > CPU_FLAG_PERCENT:
+            flags.append(f"load generator CPU {share.generator_cpu_percent:.0f}% on {share.label()} > "
+                         f"{CPU_FLAG_PERCENT:.0f}%: latencies may include its own delay")
     return flags
 
 

@@ -65,6 +65,10 @@ class PlanClock:
         if self._t0 is None:
             self._t0 = time.time()
 
+    def set_t0(self, t0: float) -> None:
+        """A Locust worker's clock: t0 as its master sent it (same wall clock assumed, as Locust's stats do)."""
+        self._t0 = t0
+
     def t0(self) -> float | None:
         if self._t0 is None and self._path is not None:
             now = time.monotonic()

@@ -10,12 +10,12 @@ while ``response_time`` counts from the intended send (open model).
 The sample belongs to the step whose measurement window holds its start time;
 samples outside every window (settling, warm-up) are not recorded. At each
 step's flush time the recorder appends that step's line to ``steps.jsonl``
-and fsyncs it.
+and fsyncs it (``locustfiles.outputs``); a Locust worker's recorder sends it to
+the master instead.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import Counter, defaultdict
@@ -25,11 +25,12 @@ from typing import Any
 import psutil
 from hdrh.histogram import HdrHistogram
 
-from harness.contract import SERIES_FIELDS, Series, StepLine, TierSeries, live_cut_after, live_path
+from harness.contract import SERIES_FIELDS, Series, StepLine, TierSeries, live_cut_after
 from harness.histogram import encode, new_histogram, record_ms
 from harness.plan import Plan, step_for_sample
 from harness.tiers import TIERS
 from locustfiles.loadplan import PlanClock
+from locustfiles.outputs import FileOutput, LineOutput, NoOutput
 
 HICCUP = "hiccup"
 _TIERS = frozenset(TIERS)
@@ -43,10 +44,13 @@ def tier_of(request_type: str) -> str:
 
 
 class StepRecorder:
-    def __init__(self, plan: Plan, clock: PlanClock, out_path: Path | None) -> None:
+    def __init__(self, plan: Plan, clock: PlanClock, out_path: Path | None = None,
+                 output: LineOutput | None = None) -> None:
         self.plan = plan
         self.clock = clock
         self.out_path = out_path
+        # Where lines go: the file at out_path, or (a Locust worker) the master.
+        self.output: LineOutput = output or (FileOutput(out_path) if out_path is not None else NoOutput())
         self._histograms: dict[Key, HdrHistogram] = {}
         self._errors: dict[Key, Counter[str]] = defaultdict(Counter)
         self._flushed: set[int] = set()
@@ -65,6 +69,12 @@ class StepRecorder:
         self._live_since = time.time()
         self._live_cut: float | None = None  # plan time the running snapshot ends at
         self._windows = [(step.window_start_s, step.end_s, step.index) for step in plan.steps]
+
+    def use_plan(self, plan: Plan) -> None:
+        """A Locust worker learns the plan from its master after it started (before any sample counts)."""
+        with self._lock:
+            self.plan = plan
+            self._windows = [(step.window_start_s, step.end_s, step.index) for step in plan.steps]
 
     def on_request(self, request_type: str, name: str, response_time: float,
                    exception: BaseException | None = None, start_time: float | None = None,
@@ -192,12 +202,7 @@ class StepRecorder:
             for histogram in filled.values():
                 histogram.reset()
             self._live_errors, self._live_since = Counter(), now
-        if self.out_path is None:
-            return
-        path = live_path(self.out_path)
-        partial = path.with_suffix(".tmp")
-        partial.write_text(line.model_dump_json())
-        partial.replace(path)
+        self.output.live(line)
 
     def _write(self, index: int) -> None:
         with self._lock:
@@ -205,9 +210,4 @@ class StepRecorder:
             line = self.line_of(index)
             for key in [k for k in self._histograms if k[0] == index]:
                 del self._histograms[key]
-        if self.out_path is None:
-            return
-        with open(self.out_path, "a", encoding="utf-8") as handle:
-            handle.write(line.model_dump_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        self.output.step(line)

@@ -18,11 +18,13 @@ import click
 from rich.console import Console
 
 from harness.bench import (
+    distributed,
     fidelity,
     generator_ratio,
     host_noise,
     memory,
     output,
+    report_render,
     soak,
     stability,
     ws_viewers,
@@ -32,7 +34,8 @@ from harness.bench.machine import machine
 from harness.bench.settings import FULL, QUICK
 from harness.errors import HarnessError
 
-MEASUREMENTS: tuple[ModuleType, ...] = (generator_ratio, ws_viewers, memory, fidelity, stability, host_noise, soak)
+MEASUREMENTS: tuple[ModuleType, ...] = (generator_ratio, ws_viewers, memory, fidelity, stability, host_noise,
+                                       distributed, soak, report_render)
 NAMES = tuple(m.NAME for m in MEASUREMENTS)
 
 

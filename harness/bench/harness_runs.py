@@ -9,6 +9,7 @@ shape reads as "summary.json has no steps[2].tiers.redis.added_ms".
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -37,8 +38,11 @@ class HarnessRun:
     summary: dict[str, Any]
 
 
-def run_harness(ctx: BenchContext, experiment: str, label: str, step_s: float) -> HarnessRun:
+def run_harness(ctx: BenchContext, experiment: str, label: str, step_s: float, extra: tuple[str, ...] = (),
+                env: dict[str, str] | None = None) -> HarnessRun:
     """One ``harness run`` of EXPERIMENT (a name or a YAML path) with ``--step-seconds step_s``.
+
+    ``extra``: more options of ``harness run`` (``--workers 2``); ``env``: more environment for it.
 
     The run writes under a short folder, kept in the bench's folder afterwards
     (see ``BenchContext.short_folder``).
@@ -47,10 +51,10 @@ def run_harness(ctx: BenchContext, experiment: str, label: str, step_s: float) -
     label_path = f"harness-runs/{label}"
     with ctx.short_folder(label_path) as scratch:
         argv = [sys.executable, "-m", "harness", "run", experiment, "--results-dir", str(scratch),
-                "--backend", "local", "--step-seconds", f"{step_s:g}"]
+                "--backend", "local", "--step-seconds", f"{step_s:g}", *extra]
         with open(scratch / "harness.log", "wb") as log:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                       cwd=REPO_ROOT)
+                                       cwd=REPO_ROOT, env={**os.environ, **env} if env else None)
             code = _wait(process, planned_s + STACK_MARGIN_S, label, ctx.work / label_path / "harness.log")
     kept = ctx.work / label_path
     log_path = kept / "harness.log"

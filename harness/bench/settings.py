@@ -32,6 +32,12 @@ class BenchSettings(BaseModel):
     soak_users: int = 100
     soak_s: float = 600.0
     soak_warmup_s: float = 60.0
+    # distributed_viewers: one harness run with a Locust master and workers, no fault
+    distributed_viewers: int = 500
+    distributed_http_users: int = 100  # the viewers must be a whole multiple of them (Locust weights)
+    distributed_workers: int = 2
+    distributed_spawn_rate: float = 100.0
+    distributed_step_s: float = 40.0  # a quarter of it settles (the users ramp up before t0 already)
 
 
 FULL = BenchSettings()
@@ -47,4 +53,5 @@ QUICK = BenchSettings(
     hiccup_idle_s=5.0,
     soak_s=120.0,
     soak_warmup_s=45.0,
+    distributed_step_s=25.0,
 )
