@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from harness.errors import SpecError
+from harness.hooks import Hooks
 from harness.overrides import apply_overrides
 from harness.spec_errors import format_validation_errors
 from harness.specfile import read_spec_file
@@ -183,6 +184,10 @@ class Experiment(_Strict):
         default="continue",
         description="a store (or the backend) dying mid-run: continue (recorded, the steps after it flagged) or stop "
                     "(the run ends aborted)")
+    hooks: Hooks = Field(
+        default_factory=Hooks,
+        description="the project's own Python (module.path:attribute): auth headers, a seed before the run, Locust "
+                    "users replacing the built-in ones; over the project file's (flowforge.toml) hook by hook")
 
     @model_validator(mode="after")
     def _faults_fit_together(self) -> Experiment:

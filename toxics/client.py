@@ -141,6 +141,11 @@ class ToxiproxyClient:
         body = {"toxicity": state.toxicity, "attributes": state.attributes}
         return self._parse(Toxic, self._call("PATCH", path, json=body), f"PATCH {path}")
 
+    def put_back_toxic(self, proxy: str, toxic: Toxic) -> Toxic:
+        """Add a toxic as it was read (somebody else's, removed by a /reset, put back as found)."""
+        path = f"/proxies/{_seg(proxy)}/toxics"
+        return self._parse(Toxic, self._call("POST", path, json=toxic.model_dump()), f"POST {path}")
+
     def remove_toxic(self, proxy: str, name: str) -> None:
         self._call("DELETE", f"/proxies/{_seg(proxy)}/toxics/{_seg(name)}")
 

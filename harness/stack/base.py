@@ -53,6 +53,12 @@ class Endpoints(BaseModel):
     websocket_control_url: str | None = None
     versions: dict[str, str] = {}
     notes: list[str] = []
+    # Hosts beyond loopback that load may go to: containers this machine reaches directly, or hosts the
+    # user allowed with --allow-remote-target (harness.stack.reach decides; load.targets_of obeys).
+    reachable_hosts: list[str] = []
+    # The stack's own names for the proxies the harness calls <link> and <link>-control, where they differ
+    # (a user's compose file names them in x-flowforge): harness.stack.proxy_names.
+    proxy_names: dict[str, str] = {}
 
     def check_links(self) -> None:
         missing = [link for link in LINKS if link not in self.links]

@@ -60,6 +60,9 @@ class Service(Frozen):
     user: str | None = None
     working_dir: str | None = None
     profiles: list[str] = []
+    # Names it answers by on the run's network (None: its own name); set by the harness, never read from a file
+    # (Toxiproxy inserted in front of a store takes the store's name: harness.stack.user_compose).
+    aliases: list[str] | None = None
 
 
 class Project(Frozen):

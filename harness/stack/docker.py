@@ -108,7 +108,7 @@ class DockerStack(ManagedStack):
         return {RUN_LABEL: self.run_id, OWNER_LABEL: f"{socket.gethostname()}:{os.getpid()}"}
 
     def _up(self) -> Endpoints:
-        project = load_project(self.compose_files, {**os.environ, **self.variables})
+        project = self._project()
         self._client = connect()
         settings = project.extensions.get("x-flowforge") or {}
         with docker_errors("creating the run's network"):
@@ -123,6 +123,10 @@ class DockerStack(ManagedStack):
                     self._wait_healthy(service)
                     healthy.add(name)
         return self._endpoints(project, settings)
+
+    def _project(self) -> Project:
+        """The compose files read (a user's stack may add to them: harness.stack.user_docker)."""
+        return load_project(self.compose_files, {**os.environ, **self.variables})
 
     def _await_dependencies(self, project: Project, service: Service, healthy: set[str]) -> None:
         for dependency, condition in service.depends_on.items():
@@ -185,7 +189,8 @@ class DockerStack(ManagedStack):
                 name=f"ff-{self.run_id}-{service.name}",
                 labels={**service.labels, **self.labels, SERVICE_LABEL: service.name},
                 network=network,
-                networking_config={network: self._client.api.create_endpoint_config(aliases=[service.name])},
+                networking_config={network: self._client.api.create_endpoint_config(
+                    aliases=[service.name] if service.aliases is None else service.aliases)},
                 ports={f"{port}/tcp": (LOOPBACK, None) for port in service.ports},
                 mounts=mounts,
                 tmpfs=service.tmpfs or None,

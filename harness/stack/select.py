@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import SpecError
 from harness.stack import binaries, leftovers
 from harness.stack.base import Stack
 from harness.stack.local import LocalStack
+
+if TYPE_CHECKING:
+    from harness.own_stack import OwnStack
 
 BACKENDS = ("auto", "docker", "local")
 COMPOSE_DIR = binaries.REPO_ROOT / "compose"
@@ -42,7 +46,28 @@ def offline_variables() -> dict[str, str]:
     }
 
 
-def make_stack(backend: str, folder: Path, run_id: str, offline: bool = False, observe: bool = False) -> Stack:
+def make_stack(backend: str, folder: Path, run_id: str, offline: bool = False, observe: bool = False,
+               own: OwnStack | None = None) -> Stack:
+    """The backend's stack; ``own``: the user's compose files or running stack, seeded by their hook if named."""
+    stack = _make_stack(backend, folder, run_id, offline, observe, own)
+    if own is not None and own.hooks.hooks.seed is not None:
+        from harness.stack.seeded import SeededStack
+
+        return SeededStack(stack, own.hooks, folder, run_id)
+    return stack
+
+
+def _make_stack(backend: str, folder: Path, run_id: str, offline: bool, observe: bool,
+                own: OwnStack | None) -> Stack:
+    if own is not None and own.external is not None:
+        from harness.stack.external import ExternalStack
+
+        return ExternalStack(folder, run_id, own.external)
+    if own is not None and own.compose_files:
+        from harness.stack.user_docker import UserComposeStack
+
+        return UserComposeStack(folder, run_id, own.compose_files, offline_variables() if offline else {},
+                                offline=offline)
     if backend == "local":
         return LocalStack(folder, run_id)
     from harness.stack.docker import DockerStack

@@ -92,7 +92,7 @@ INVALID = [
         id="settle-longer-than-step",
     ),
     pytest.param(BASE + "colour: red\n", ["colour: unknown field; known: name, description, ramp, schedule, phases, "
-                                         "faults, slos, stop_when, on_store_crash"],
+                                         "faults, slos, stop_when, on_store_crash, hooks"],
                  id="unknown-top-field"),
     pytest.param("name: x\nramp: {users: [5], speed: 3}\n",
                  ["ramp.speed: unknown field; known: users, spawn_rate, step_s, settle_s"], id="unknown-ramp-field"),
@@ -218,7 +218,7 @@ def test_several_errors_in_one_file_are_reported_together(tmp_path: Path) -> Non
     problems = _problems(tmp_path, text)
     assert sorted(problems) == sorted([
         "name: String should match pattern '^[a-z0-9][a-z0-9-]*$'",
-        "colour: unknown field; known: name, description, ramp, schedule, phases, faults, slos, stop_when, on_store_crash",
+        "colour: unknown field; known: name, description, ramp, schedule, phases, faults, slos, stop_when, on_store_crash, hooks",
         "ramp.spawn_rate: Input should be greater than 0",
         "faults.0.link: Input should be 'redis', 'materialize', 'clickhouse' or 'websocket'",
         "faults.0.toxicity: Input should be less than or equal to 1",
@@ -242,7 +242,7 @@ def test_levels_mismatch_is_reported_alongside_other_errors(tmp_path: Path) -> N
     problems = _problems(
         tmp_path, BASE + "colour: red\nfaults:\n  - {link: redis, type: latency, levels: [null]}\n"
     )
-    assert "colour: unknown field; known: name, description, ramp, schedule, phases, faults, slos, stop_when, on_store_crash" in problems
+    assert "colour: unknown field; known: name, description, ramp, schedule, phases, faults, slos, stop_when, on_store_crash, hooks" in problems
     assert any("levels" in p for p in problems), problems
 
 

@@ -16,7 +16,7 @@ FAULT = {"link": "redis", "type": "slicer", "levels": [None, {"average_size_byte
     ("model", "loc", "data", "expected"),
     [
         (Experiment, (), {}, ["name", "description", "ramp", "schedule", "phases", "faults", "slos", "stop_when",
-                            "on_store_crash"]),
+                            "on_store_crash", "hooks"]),
         (Experiment, ("ramp",), {}, ["users", "spawn_rate", "step_s", "settle_s"]),
         (Experiment, ("faults", 0), {"faults": [FAULT]}, ["link", "type", "stream", "toxicity", "levels"]),
         # a level's fields depend on its fault's type

@@ -1,0 +1,1 @@
+"""Example hooks of a project (see ../flowforge.toml)."""
