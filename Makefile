@@ -1,5 +1,6 @@
 # FlowForge resilience harness. Every target sets up what it needs first.
-#   make experiment name=clickhouse-latency [step_seconds=8] [args="--observe --web"]
+#   make experiment name=clickhouse-latency [step_seconds=8] [workers=2] [args="--observe --web"]
+#   make gameday [users=25] [args="--script datastore-brownout --control-port 8090"]
 #   make test
 #   make bench [only=generator_ratio,fidelity] [quick=1]
 PYTHON := .venv/bin/python
@@ -7,7 +8,7 @@ HARNESS := $(PYTHON) -m harness
 name ?= clickhouse-latency
 run ?= results/latest
 
-.PHONY: setup experiment experiment-run test unit integration report validate plan cleanup clean lint bench
+.PHONY: setup experiment experiment-run test unit integration report validate plan cleanup clean lint bench gameday
 
 setup:
 	@scripts/setup.sh all
@@ -22,11 +23,16 @@ experiment: experiment-run
 	$(call harness_exit_line,$(strip $(file <$(EXPERIMENT_EXIT))))
 
 experiment-run: setup
-	@rm -f $(EXPERIMENT_EXIT); $(HARNESS) run $(name) $(if $(step_seconds),--step-seconds $(step_seconds)) $(if $(backend),--backend $(backend)) $(if $(offline),--offline) $(args); echo $$? > $(EXPERIMENT_EXIT)
+	@rm -f $(EXPERIMENT_EXIT); $(HARNESS) run $(name) $(if $(step_seconds),--step-seconds $(step_seconds)) $(if $(backend),--backend $(backend)) $(if $(offline),--offline) $(if $(workers),--workers $(workers)) $(args); echo $$? > $(EXPERIMENT_EXIT)
 
 # $(1): the harness's exit code. Expanded only once experiment-run has finished (none under make -n).
 harness_exit_line = $(if $(1),$(if $(filter 0,$(1)),@echo "harness: $(call harness_meaning,$(1))",$(error harness: $(call harness_meaning,$(1)))))
 harness_meaning = $(shell $(PYTHON) -c 'from harness.cli import exit_meaning; print(exit_meaning($(1)))')
+
+# A game day: stack, steady load and the control page (its URL printed); Ctrl-C ends it, reverting every
+# fault. Faults from the page or another terminal: harness fault add clickhouse latency latency_ms=200.
+gameday: setup
+	$(HARNESS) gameday $(if $(users),--users $(users)) $(if $(backend),--backend $(backend)) $(if $(offline),--offline) $(if $(workers),--workers $(workers)) $(args)
 
 test: setup
 	$(PYTHON) -m pytest -q -p no:cacheprovider
@@ -56,7 +62,7 @@ lint: setup
 	$(PYTHON) -m ruff check harness toxics locustfiles tests compose
 
 # Not a test: measures what the harness costs and how far its numbers hold
-# (results/bench/<UTC stamp>.json and latest.json). Takes ~32 minutes (soak alone ~12: only=soak); quick=1 ~8.
+# (results/bench/<UTC stamp>.json and latest.json). Takes ~33 minutes (soak alone ~12: only=soak); quick=1 ~8.
 bench: setup
 	@scripts/setup.sh bench
 	$(PYTHON) -m harness.bench $(if $(only),--only $(only)) $(if $(quick),--quick)

@@ -2,7 +2,7 @@
 
 Exit codes: 0 every SLO held (or some could not be judged: inconclusive,
 unless --strict) · 1 an SLO failed (or, with --strict, was inconclusive), or
-a stop condition aborted the run ·
+a stop condition aborted the run, or (--baseline) a verdict regressed ·
 2 bad input · 3 infrastructure failure (or nothing measured, or a bug) ·
 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
 """
@@ -17,6 +17,7 @@ import click
 from harness.commands import register_commands
 from harness.errors import HarnessError, LoadError, SpecError
 from harness.overrides import parse_users
+from harness.own_stack import StackFlags, choose_stack, stack_options
 from harness.plan import Plan, build_plan
 from harness.probing import expected_samples, judged_window_s, probe_settings, shortfalls
 from harness.results import RunStatus, RunVerdict
@@ -59,26 +60,40 @@ def cli() -> None:
 @click.option("--web-port", type=click.IntRange(1, 65535), help="Port of Locust's web UI (implies --web).")
 @click.option("--users", "users_text", help=USERS_HELP)
 @click.option("--set", "sets", multiple=True, help=SET_HELP)
+@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Run Locust as a master and N worker processes on this machine (0: one Locust process).")
+@click.option("--master-bind", default="127.0.0.1", show_default=True,
+              help="Address the Locust master listens on for workers (with --workers); name another address "
+                   "on purpose to let `harness worker` on other machines join.")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="A past run folder to compare this run with afterwards (compare.html in the new run's folder); "
+                   "exit 1 when a verdict regressed.")
+@stack_options
 def run(experiment: str, step_seconds: float | None, results_dir: Path, backend: str, offline: bool,
         strict: bool, metrics_port: int, linger: float, observe: bool, slo_source: str, web: bool,
-        web_port: int | None, users_text: str | None, sets: tuple[str, ...]) -> None:
+        web_port: int | None, users_text: str | None, sets: tuple[str, ...], workers: int, master_bind: str,
+        baseline: Path | None, stack_flags: StackFlags) -> None:
     """Run EXPERIMENT (a name from experiments/ or a YAML path)."""
+    from harness.commands.reports import show_comparison
     from harness.console import ConsoleProgress
     from harness.metrics.exporter import MetricsExporter
     from harness.metrics.observe import prometheus_binary
+    from harness.run_folder import read_run
     from harness.runner import RunOptions, run_experiment
     from harness.stack.ports import port_in_use
-    from harness.stack.select import choose_backend
 
     path = resolve_experiment(experiment)
     spec = load_experiment(path, parse_users(users_text) if users_text else None, sets)
     if step_seconds is not None:
         spec = spec.with_step_seconds(step_seconds)
     _plan(spec, source=str(path))  # what the plan refuses is bad input, found before anything starts
-    chosen, why = choose_backend(backend)
+    before = read_run(baseline) if baseline is not None else None  # so is a baseline that is not a run
+    # Your own stack (--compose, --target) and hooks: every one checked before anything starts.
+    own, chosen, why = choose_stack(stack_flags, backend, offline, workers, spec)
     if offline and chosen != "docker":
         raise SpecError(f"--offline applies to the docker backend, but the {chosen} backend was chosen ({why})")
     observe = observe or slo_source == "prometheus"
+    master_bind = _master_bind(workers, master_bind)
     if web or web_port is not None:
         web_port = web_port or LOCUST_WEB_PORT
         if (why_not := port_in_use(web_port)) is not None:
@@ -91,12 +106,19 @@ def run(experiment: str, step_seconds: float | None, results_dir: Path, backend:
     with MetricsExporter(spec.slos, metrics_port) as exporter:
         console.note(f"metrics: {exporter.url}")
         options = RunOptions(results_dir=results_dir, backend=chosen, offline=offline, observe=observe,
-                             metrics_address=exporter.address, slo_source=slo_source, web_port=web_port)
+                             metrics_address=exporter.address, slo_source=slo_source, web_port=web_port,
+                             workers=workers, master_bind=master_bind, own=own)
         outcome = run_experiment(spec, options, [console, exporter])
         click.echo(f"results: {outcome.folder}")
         if outcome.summary.status != RunStatus.INTERRUPTED and linger > 0:
             console.note(f"metrics stay up {linger:g} s for a final scrape (--linger; Ctrl-C ends it)")
             exporter.linger(linger)
+    regressed = False
+    if before is not None:
+        # Shown whatever the run's end (a partial run is compared over its steps); its exit code still ranks first.
+        regressed = show_comparison(before, outcome.summary, outcome.folder / "compare.html", strict).regressed
+    if (outcome.folder / "report.html").is_file():
+        click.echo(f"report: {outcome.folder / 'report.html'}")  # the last word: what to open
     if outcome.error is not None:
         raise outcome.error
     summary = outcome.summary
@@ -107,13 +129,27 @@ def run(experiment: str, step_seconds: float | None, results_dir: Path, backend:
     if summary.verdicts_reached == Verdict.NO_DATA:
         # Nothing measured is not "every SLO held".
         raise LoadError("no SLO could be judged: no step holds any sample (see load/*.log in the run folder)")
-    sys.exit(exit_code(summary.verdict, summary.verdicts_reached, strict))
+    sys.exit(EXIT_SLO_FAILED if regressed else exit_code(summary.verdict, summary.verdicts_reached, strict))
+
+
+def _master_bind(workers: int, address: str) -> str:
+    """--master-bind as an IP address (or * for every interface); only with --workers."""
+    import ipaddress
+
+    if address != "127.0.0.1" and not workers:
+        raise SpecError(f"--master-bind {address}: there is no Locust master without --workers")
+    if address == "*":
+        return "0.0.0.0"
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        raise SpecError(f"--master-bind {address!r}: not an IP address (or * for every interface)") from None
 
 
 EXIT_MEANINGS = {
     EXIT_OK: "every SLO held (inconclusive verdicts too, unless --strict)",
     EXIT_SLO_FAILED: "an SLO verdict failed (or, with --strict, was inconclusive), or a stop condition aborted "
-                     "the run: see the run's report.md",
+                     "the run, or (--baseline) a verdict regressed: see the run's report.md",
     EXIT_BAD_INPUT: "bad input (the experiment file or a flag): see the error above",
     EXIT_INFRA: "infrastructure failure (a service, Toxiproxy or Locust), nothing measured, or a bug: "
                 "see the error above",
@@ -264,6 +300,7 @@ def search(experiment: str, tier: str, users: int | None, low: float | None, hig
         click.echo(f"  window {window.step}: {fault.type} {window.magnitude:g} → {value}, {window.verdict.value}")
     click.echo(result.sentence())
     click.echo(f"results: {outcome.folder}")
+    click.echo(f"report: {outcome.folder / 'report.html'}")
     if outcome.error is not None:
         raise outcome.error
     if outcome.summary.status == RunStatus.INTERRUPTED:

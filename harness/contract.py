@@ -9,7 +9,11 @@ never imports ``locustfiles`` (importing Locust patches the process with
 gevent).
 
 Files, not sockets: they are easy to inspect after a run, and a killed engine
-leaves nothing listening.
+leaves nothing listening. Between Locust's master and its workers, which may
+run on machines without a shared disk, the same lines travel as Locust's own
+messages (``locustfiles.messages``); the master merges them and writes one
+line per step as a single process would, each worker's part named in
+``StepLine.workers``.
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.histogram import encode, merge
+from harness.histogram import decode, encode, merge
 from harness.plan import Plan
 from harness.secrets import mask_secrets
 
 PLAN_ENV = "FLOWFORGE_LOAD_PLAN"
 # The targets with their credentials: in the environment, never in the plan's file (the run folder).
 TARGETS_ENV = "FLOWFORGE_LOAD_TARGETS"
+# The name a Locust worker gives its master (the harness's process name), so a lost worker is named as the console named it.
+WORKER_NAME_ENV = "FF_WORKER_NAME"
 
 # The path a sample took: through the link that carries the faults, or through
 # its control proxy to the same upstream, which never carries one.
@@ -77,6 +83,16 @@ class ProbeSettings(BaseModel):
     pool_size: int  # connections (and threads) per path
 
 
+class LoadHooks(BaseModel):
+    """The project's hooks the Locust processes import themselves (``locustfiles.hooks``; see harness.hooks)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    auth: str | None = None  # module.path:attribute, returns each user's headers
+    users: str | None = None  # module.path:attribute, a Locust User class replacing the built-in users
+    python_path: list[str] = []  # folders the hook modules are imported from
+
+
 class LoadPlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -86,6 +102,8 @@ class LoadPlan(BaseModel):
     probes: dict[str, ProbeSettings] = {}
     # Share of WebSocket viewers on the control proxy of the websocket link.
     viewer_control_share: float = 0.5
+    # The project's auth and users hooks (None: the built-in users, no extra headers).
+    hooks: LoadHooks | None = None
 
     @property
     def clock_path(self) -> Path:
@@ -194,6 +212,40 @@ class TierSeries(BaseModel):
 SERIES_FIELDS = ("faulted", "control", "faulted_service", "control_service")
 
 
+class WorkerShare(BaseModel):
+    """One user-running Locust process's part of a step: its users, its CPU, its samples.
+
+    ``worker`` is Locust's worker index (0, 1, …) under a master, None for a
+    single Locust process. A worker ``lost`` during the step (killed, cut
+    off) sent no line: its samples of the step are missing from the merge,
+    and ``users`` is what the master last saw it run.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    worker: int | None = None
+    host: str = ""
+    name: str = ""  # what the worker calls itself (FF_WORKER_NAME): the harness's process name, locust-worker-N
+    users: int | None = None  # running when the window closed
+    generator_cpu_percent: float | None = None
+    samples: dict[str, int] = {}  # per tier, the faulted path's latency samples this process recorded
+    lost: bool = False
+
+    def label(self) -> str:
+        if self.worker is None:
+            return "the Locust process"
+        where = " on ".join(part for part in (self.name, self.host) if part)
+        return f"worker {self.worker}" + (f" ({where})" if where else "")
+
+
+def share_of(line: StepLine, worker: int | None, host: str, name: str = "") -> WorkerShare:
+    """The part ``line`` (one process's own line) stands for, with its faulted samples counted per tier."""
+    samples = {tier: decode(series.faulted.hdr).get_total_count() if series.faulted.hdr else 0
+               for tier, series in line.tiers.items()}
+    return WorkerShare(worker=worker, host=host, name=name, users=line.users,
+                       generator_cpu_percent=line.generator_cpu_percent, samples=samples)
+
+
 class StepLine(BaseModel):
     """What one load process (or all of them, merged) measured in one step's window."""
 
@@ -207,6 +259,8 @@ class StepLine(BaseModel):
     late: dict[str, int] = {}
     sources: int = 1
     expected_sources: int | None = None
+    # The Locust processes that ran users, each with its part (probes run none).
+    workers: list[WorkerShare] = []
 
 
 def merge_series(items: list[Series | None]) -> Series | None:
@@ -232,14 +286,16 @@ def merge_lines(lines: list[StepLine]) -> StepLine:
     for line in lines:
         late.update(line.late)
     cpus = [line.generator_cpu_percent for line in lines if line.generator_cpu_percent is not None]
+    # Users add up: under a master each worker runs its share (probes report none).
     users = [line.users for line in lines if line.users]
     return StepLine(
         index=lines[0].index,
         window=next((line.window for line in lines if line.window), None),
-        users=max(users) if users else None,
+        users=sum(users) if users else None,
         generator_cpu_percent=max(cpus) if cpus else None,
         tiers=tiers,
         hiccup=merge_series([line.hiccup for line in lines]),
         late=dict(late),
         sources=len(lines),
+        workers=[share for line in lines for share in line.workers],
     )

@@ -17,9 +17,11 @@ import time
 
 from harness.contract import load_from_env
 from locustfiles.hiccup import HiccupMeter
+from locustfiles.hooks import auth_header_lines
 from locustfiles.loadplan import PlanClock
 from locustfiles.probes import probes_for
 from locustfiles.recorder import StepRecorder
+from locustfiles.viewer_probe import ViewerProbe
 
 
 def main() -> int:
@@ -33,6 +35,9 @@ def main() -> int:
     if not probes:
         print(f"no probe for tier {tier!r} in this load plan", file=sys.stderr)
         return 2
+    for probe in probes:
+        if isinstance(probe, ViewerProbe):
+            probe.headers = auth_header_lines(load.hooks)  # the auth hook's, as Locust's viewers send them
     clock = PlanClock(load.clock_path)
     recorder = StepRecorder(load.plan, clock, load.probe_records_path(tier))
     stop = threading.Event()

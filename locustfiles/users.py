@@ -88,7 +88,9 @@ class DashboardViewer(User):
         url = f"{base}/ws/dashboards/{dashboard}"
         started = time.time()
         try:
-            self._socket = websocket.create_connection(url, timeout=self.receive_timeout_s)
+            # auth_headers: set by locustfiles.hooks when the project names an auth hook.
+            self._socket = websocket.create_connection(url, timeout=self.receive_timeout_s,
+                                                       header=getattr(self, "auth_headers", None) or None)
         except (OSError, websocket.WebSocketException) as exc:
             self._fire("connect", (time.time() - started) * 1000, 0, exc, started)
             return

@@ -29,6 +29,8 @@ SILENCE_S = 5.0  # no push for this long is a stalled connection: count it and r
 
 class ViewerProbe:
     tier = "websocket"
+    # Handshake headers ("Name: value"): the project's auth hook's, when it names one (locustfiles.hooks).
+    headers: list[str] = []
 
     def __init__(self, addresses: dict[SamplePath, str], settings: ProbeSettings) -> None:
         self.addresses = addresses
@@ -50,7 +52,7 @@ class ViewerProbe:
         while not stop.is_set():
             started = time.time()
             try:
-                sock = websocket.create_connection(url, timeout=SILENCE_S)
+                sock = websocket.create_connection(url, timeout=SILENCE_S, header=self.headers or None)
             except (OSError, websocket.WebSocketException) as exc:
                 _fire(sink, "connect", (time.time() - started) * 1000, exc, started, path)
                 stop.wait(1.0)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import click
 
-from harness.commands import reports
+from harness.commands import gameday, load, reports
 
 
 def register_commands(root: click.Group) -> None:
-    for module in (reports,):
+    for module in (reports, load, gameday):
         for command in module.COMMANDS:
             root.add_command(command)
