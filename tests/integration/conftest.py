@@ -127,6 +127,23 @@ def _provision_podman() -> str:
     return lines[-1].removeprefix("DOCKER_HOST=")
 
 
+def client_with_base_image(docker_host: str) -> docker.DockerClient:
+    """A client of the Docker API at ``docker_host``, the local base image built if missing (offline runs
+    and the test apps' images start FROM it)."""
+    require_local_stack_programs()  # offline containers run the host's binaries
+    client = docker_client_at(docker_host)
+    if client is None:
+        pytest.fail(f"no Docker API answers at {docker_host}")
+    try:
+        client.images.get(BASE_IMAGE)
+    except docker.errors.ImageNotFound:
+        built = subprocess.run(["bash", str(ROOT / "scripts" / "make-base-image.sh")], capture_output=True,
+                               text=True, env={**os.environ, "DOCKER_HOST": docker_host})
+        if built.returncode != 0:
+            missing(f"{BASE_IMAGE} could not be made: {built.stderr.strip()[-300:]}")
+    return client
+
+
 @pytest.fixture(scope="session")
 def docker_host() -> str:
     """A Docker API: DOCKER_HOST, the podman script's socket, or (CI) a freshly provisioned Podman.

@@ -40,7 +40,7 @@ def test_redis_fault_is_measured_against_its_control_path(tmp_path: Path) -> Non
     spec = tmp_path / "redis-latency-short.yaml"
     spec.write_text(SPEC)
     results = tmp_path / "results"
-    completed = run_harness(spec, results, "--backend", "local")
+    completed = run_harness(spec, results, "--backend", "local", "--linger", "0")
     # 20 ms on a 1 ms SLO fails: exit 1 is the expected result, not a crash.
     assert completed.returncode == 1, completed.stderr[-3000:]
     folder = run_folder(results)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,12 +23,8 @@ import websocket
 from harness.stack.docker import RUN_LABEL
 from harness.stack.select import make_stack
 from tests.integration.conftest import (
-    BASE_IMAGE,
-    ROOT,
-    docker_client_at,
-    missing,
+    client_with_base_image,
     new_run_id,
-    require_local_stack_programs,
 )
 from tests.integration.shortrun import (
     assert_clickhouse_degrades,
@@ -59,17 +54,7 @@ SERVICES = {"toxiproxy", "redis", "materialize", "clickhouse", "seed", "backend"
 @pytest.fixture(scope="module")
 def docker_env(docker_host: str) -> Iterator[docker.DockerClient]:
     """DOCKER_HOST set for the harness (in-process and in subprocesses), base image present."""
-    require_local_stack_programs()  # the offline override runs the host's binaries
-    client = docker_client_at(docker_host)
-    if client is None:
-        pytest.fail(f"no Docker API answers at {docker_host}")
-    try:
-        client.images.get(BASE_IMAGE)
-    except docker.errors.ImageNotFound:
-        built = subprocess.run(["bash", str(ROOT / "scripts" / "make-base-image.sh")], capture_output=True,
-                               text=True, env={**os.environ, "DOCKER_HOST": docker_host})
-        if built.returncode != 0:
-            missing(f"{BASE_IMAGE} could not be made: {built.stderr.strip()[-300:]}")
+    client = client_with_base_image(docker_host)
     previous = os.environ.get("DOCKER_HOST")
     os.environ["DOCKER_HOST"] = docker_host
     yield client

@@ -24,7 +24,7 @@ import pytest
 
 from harness.stack.base import Endpoints
 from harness.stack.docker import RUN_LABEL
-from tests.integration.conftest import BASE_IMAGE, ROOT, docker_client_at, missing, require_local_stack_programs
+from tests.integration.conftest import ROOT, client_with_base_image
 from tests.integration.shortrun import events, run_folder, summary_of, wait_for_event
 from toxics.client import Toxic, ToxiproxyClient
 
@@ -78,17 +78,7 @@ def assert_redis_link_degrades(summary: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def podman(docker_host: str) -> Iterator[docker.DockerClient]:
     """DOCKER_HOST for the harness's subprocess, the local base image present (the ledger's builds FROM it)."""
-    require_local_stack_programs()  # offline: the containers run the host's binaries
-    client = docker_client_at(docker_host)
-    if client is None:
-        pytest.fail(f"no Docker API answers at {docker_host}")
-    try:
-        client.images.get(BASE_IMAGE)
-    except docker.errors.ImageNotFound:
-        built = subprocess.run(["bash", str(ROOT / "scripts" / "make-base-image.sh")], capture_output=True,
-                               text=True, env={**os.environ, "DOCKER_HOST": docker_host})
-        if built.returncode != 0:
-            missing(f"{BASE_IMAGE} could not be made: {built.stderr.strip()[-300:]}")
+    client = client_with_base_image(docker_host)
     yield client
     client.close()
 

@@ -59,7 +59,7 @@ def watch_short_run(tmp_path: Path) -> WatchedRun:
     metrics_url, web_url = f"http://127.0.0.1:{metrics_port}/metrics", f"http://127.0.0.1:{web_port}"
     results = tmp_path / "results"
     process = start_harness(write_spec(tmp_path), results, "--backend", "local", "--metrics-port",
-                            str(metrics_port), "--web-port", str(web_port), "--linger", "8")
+                            str(metrics_port), "--web-port", str(web_port), "--linger", "3")
     try:
         folder = in_step(process, results, 2)
         # Inside step 2: 10 users, 100 ms on the ClickHouse link; a live window or two in.
