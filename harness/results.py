@@ -10,10 +10,10 @@ import csv
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree import ElementTree as ET
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from harness.contract import ProbeSettings
 from harness.incidents import Incident
@@ -24,6 +24,8 @@ from harness.score import Score, score_steps
 from harness.slo import Verdict, overall
 from harness.spec import TierSlo
 from harness.stop_tracker import StopFired
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class RunStatus(StrEnum):
@@ -85,45 +87,93 @@ class RunSummary(BaseModel):
 
 
 def summarize_journal(path: Path) -> RunSummary:
+    """The run as its journal tells it.
+
+    A journal is ours, but it is a file: one hand-edited or damaged event must
+    not cost the whole run its results. A step, incident or stop event that
+    does not read is left out and said in ``notes``; only a journal with no
+    readable run-start is refused (``ValueError``, naming what is missing).
+    """
     events = read_journal(path)
     start = next((e for e in events if e["event"] == "run-start"), None)
     if start is None:
         raise ValueError(f"{path} has no run-start event")
+    missing = [key for key in ("experiment", "run_id", "backend", "at")
+               if not isinstance(start.get(key), str | float | int)]
+    if missing:
+        raise ValueError(f"the run-start event has no {', '.join(missing)}")
+    problems: list[str] = []
     end = next((e for e in reversed(events) if e["event"] == "run-end"), None)
     stack = next((e for e in events if e["event"] == "stack-up"), {})
-    steps = [StepRecord.model_validate(e["record"]) for e in events if e["event"] == "step"]
-    if end is None:
-        status, reason = RunStatus.INTERRUPTED, "the run ended without closing its journal (killed?)"
-    else:
-        status, reason = RunStatus(end["status"]), end.get("reason")
-    planned = int(start.get("planned_steps", len(steps)))
+    steps = _readable(events, "step", "record", StepRecord, problems)
+    status, reason = RunStatus.INTERRUPTED, "the run ended without closing its journal (killed?)"
+    if end is not None:
+        try:
+            status, reason = RunStatus(end.get("status")), end.get("reason")
+        except ValueError:
+            problems.append(f"the run-end event's status {end.get('status')!r} is not a run status: "
+                            "read as interrupted")
+    try:
+        planned = int(start.get("planned_steps", len(steps)))
+    except (TypeError, ValueError):
+        planned = len(steps)
+        problems.append(f"the run-start event's planned_steps {start.get('planned_steps')!r} is not a number")
+    try:
+        bounds = {tier: TierSlo.model_validate(slo) for tier, slo in (start.get("slo_bounds") or {}).items()}
+    except (ValidationError, AttributeError):
+        bounds = {}
+        problems.append("the run-start event's slo_bounds do not read: recovery is not derived")
+    stops = _readable(events, "stopped", "stop", StopFired, problems)
     verdict, reached = run_verdict(status, planned, steps)
     return RunSummary(
-        experiment=start["experiment"],
-        run_id=start["run_id"],
+        experiment=str(start["experiment"]),
+        run_id=str(start["run_id"]),
         status=status,
         reason=reason,
-        backend=start["backend"],
+        backend=str(start["backend"]),
         started_at=start["at"],
-        ended_at=end["at"] if end else None,
+        ended_at=end.get("at") if end else None,
         verdict=verdict,
         verdicts_reached=reached,
         score=score_steps(steps),
-        notes=list(stack.get("notes", [])),
-        versions=dict(stack.get("versions", {})),
-        slos=dict(start.get("slos", {})),
+        notes=[*_strings(stack.get("notes")), *(f"journal: {problem}" for problem in problems)],
+        versions={str(k): str(v) for k, v in _mapping(stack.get("versions")).items()},
+        slos={str(k): str(v) for k, v in _mapping(start.get("slos")).items()},
         planned_steps=planned,
         workers=len({(share.worker, share.host) for step in steps for share in step.workers}),
-        probes=start.get("probes") or {},
-        schedule=start.get("schedule", "per-step"),
+        probes=_mapping(start.get("probes")),
+        schedule=str(start.get("schedule", "per-step")),
         surface=surface(steps),
         search=next((e["result"] for e in reversed(events) if e["event"] == "search"), None),
-        stopped_by=next((StopFired.model_validate(e["stop"]) for e in events if e["event"] == "stopped"), None),
-        incidents=[Incident.model_validate(e["incident"]) for e in events if e["event"] == "incident"],
-        recovery=recoveries(steps, {tier: TierSlo.model_validate(slo)
-                                    for tier, slo in (start.get("slo_bounds") or {}).items()}),
+        stopped_by=stops[0] if stops else None,
+        incidents=_readable(events, "incident", "incident", Incident, problems),
+        recovery=recoveries(steps, bounds),
         steps=steps,
     )
+
+
+def _readable(events: list[dict[str, Any]], kind: str, key: str, model: type[M], problems: list[str]) -> list[M]:
+    """Every ``kind`` event's ``key`` as ``model``; one that does not read is left out and said."""
+    read = []
+    for number, event in enumerate(events, start=1):
+        if event["event"] != kind:
+            continue
+        try:
+            read.append(model.model_validate(event.get(key)))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or key
+            problems.append(f"event {number} ({kind}) left out: {where}: {first['msg']} ({len(exc.errors())} "
+                            f"problem{'s' if len(exc.errors()) > 1 else ''})")
+    return read
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def summary_json(summary: RunSummary) -> dict[str, Any]:

@@ -111,6 +111,17 @@ def test_read_run_from_an_old_summary_without_journal_derives_its_score(tmp_path
     assert run.score is not None and run.score.value == 100.0
 
 
+def test_a_step_event_that_does_not_read_is_left_out_and_said(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "journal.jsonl").write_text(
+        '{"event": "run-start", "at": 1, "experiment": "x", "run_id": "r", "backend": "local"}\n'
+        '{"event": "step", "at": 2, "record": {"index": "one"}}\n')
+    run = read_run(folder)
+    assert run.steps == []
+    assert [note for note in run.notes if note.startswith("journal: event 2 (step) left out: index: ")]
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -120,10 +131,7 @@ def test_read_run_from_an_old_summary_without_journal_derives_its_score(tmp_path
         (lambda p: (p.mkdir(), (p / "journal.jsonl").write_text('{"event": "clock", "at": 1}\n')),
          "has no run-start event"),
         (lambda p: (p.mkdir(), (p / "journal.jsonl").write_text('{"event": "run-start", "at": 1}\n')),
-         "unreadable journal: no 'experiment' field"),
-        (lambda p: (p.mkdir(), (p / "journal.jsonl").write_text(
-            '{"event": "run-start", "at": 1, "experiment": "x", "run_id": "r", "backend": "local"}\n'
-            '{"event": "step", "at": 2, "record": {"index": "one"}}\n')), "unreadable journal: index:"),
+         "unreadable journal: the run-start event has no experiment, run_id, backend"),
         (lambda p: (p.mkdir(), (p / "summary.json").write_text("{")), "unreadable summary:"),
         (lambda p: (p.mkdir(), (p / "summary.json").write_text('{"experiment": 1}')), "unreadable summary: "),
     ],
