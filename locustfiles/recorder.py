@@ -57,6 +57,8 @@ class StepRecorder:
         self._cpu: dict[int, float] = {}
         self._cpu_started: set[int] = set()
         self._users: dict[int, int] = {}
+        # The users of the last tick before now: at a window's end the next step may already be spawning.
+        self._count_before: int | None = None
         self.late_samples = 0
         self._late: Counter[int] = Counter()  # per step: samples that came after its line was written
         self._process = psutil.Process()
@@ -149,10 +151,13 @@ class StepRecorder:
                 self._cpu_started.add(step.index)
             if step.index not in self._cpu and elapsed >= step.end_s:
                 self._cpu[step.index] = self._process.cpu_percent(None)
-                self._users[step.index] = user_count
+                # The window closes as the next step starts: its spawning may already show in this
+                # tick's count (a worker caught at 10 of the next step's 12), never in the tick before.
+                self._users[step.index] = user_count if self._count_before is None else self._count_before
             if step.index not in self._flushed and elapsed >= step.flush_s:
                 self._write(step.index)
                 written.append(step.index)
+        self._count_before = user_count
         return written
 
     def line_of(self, index: int) -> StepLine:

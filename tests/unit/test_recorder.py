@@ -194,8 +194,10 @@ def test_tick_writes_one_line_per_step_at_flush_time(recorder: StepRecorder, out
 
     now.now = T0 + 11.5
     assert recorder.tick(10) == []
-    now.now = T0 + 20
+    now.now = T0 + 19.9
     assert recorder.tick(10) == []
+    now.now = T0 + 20.05  # the window has closed and the next step already spawns: 13 of its users
+    assert recorder.tick(13) == []
     now.now = T0 + 21
     assert recorder.tick(9) == [2]
     now.now = T0 + 60
@@ -205,7 +207,7 @@ def test_tick_writes_one_line_per_step_at_flush_time(recorder: StepRecorder, out
     assert [line["index"] for line in lines] == [1, 2]
     second = lines[1]
     assert second["window"] == [T0 + 12, T0 + 20]
-    assert second["users"] == 10
+    assert second["users"] == 10  # as the last tick inside the window saw them, not the next step's spawn
     assert _counts(second) == {"redis": 1, "http": 1}
 
 
