@@ -9,7 +9,7 @@ import pytest
 
 import harness.cli
 import harness.runner
-from harness.cli import EXIT_BAD_INPUT, main
+from harness.cli import EXIT_BAD_INPUT
 from harness.contract import Series, StepLine, TierSeries
 from harness.errors import SpecError
 from harness.histogram import encode, new_histogram, record_ms
@@ -17,19 +17,12 @@ from harness.journal import Journal
 from harness.plan import build_plan
 from harness.record import build_record
 from harness.spec import EXPERIMENTS_DIR, Experiment, TierSlo
+from tests.unit.cli_runner import run_cli
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Exit code, stdout, stderr of ``harness ARGV``; returning normally counts as 0."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = 0 if exc.code is None else int(exc.code)
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 @pytest.fixture(autouse=True)

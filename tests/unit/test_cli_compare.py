@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 import harness.runner
-from harness.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SLO_FAILED, main
+from harness.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_SLO_FAILED
 from harness.record import StepRecord
 from harness.results import write_results
 from harness.runner import RunOutcome
+from tests.unit.cli_runner import run_cli
 from tests.unit.synthetic_runs import BASELINE_STEPS, FAIL, PASS, latency, measured, step, write_run
 
 WORSE_STEPS = [
@@ -21,14 +22,7 @@ WORSE_STEPS = [
 ]
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = 0 if exc.code is None else int(exc.code)
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from harness.histogram import decode, summarize
 from harness.plan import Plan, Step
 from locustfiles.loadplan import PlanClock
 from locustfiles.recorder import StepRecorder, tier_of
-
-T0 = 1_700_000_000.0
+from tests.unit.fake_clock import T0, FakeTime, install
 
 # Two 10 s steps, 2 s settle, 1 s flush grace.
 PLAN = Plan(experiment="rec", steps=[
@@ -29,21 +28,9 @@ PLAN = Plan(experiment="rec", steps=[
 ])
 
 
-class FakeTime:
-    """Wall clock the test moves by hand (the recorder and the plan clock read time.time())."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    fake = FakeTime(T0)
-    monkeypatch.setattr(time, "time", fake)
-    return fake
+    return install(monkeypatch)
 
 
 @pytest.fixture

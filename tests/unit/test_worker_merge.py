@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import msgpack
@@ -25,8 +24,8 @@ from locustfiles.loadplan import PlanClock
 from locustfiles.messages import WorkerPlan, decode_line, decode_plan, encode_line, encode_plan
 from locustfiles.recorder import StepRecorder
 from locustfiles.worker_merge import WorkerId, WorkerMerge
+from tests.unit.fake_clock import T0, FakeTime, install
 
-T0 = 1_700_000_000.0
 PLAN = Plan(experiment="merge", steps=[
     Step(index=1, users=10, spawn_rate=10, start_s=0, window_start_s=2, end_s=10, flush_s=11, toxics=[]),
     Step(index=2, users=20, spawn_rate=10, start_s=10, window_start_s=12, end_s=20, flush_s=21, toxics=[]),
@@ -35,19 +34,9 @@ W0 = WorkerId(client_id="vm_aaa", index=0, host="vm")
 W1 = WorkerId(client_id="vm_bbb", index=1, host="vm")
 
 
-class FakeTime:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    fake = FakeTime(T0)
-    monkeypatch.setattr(time, "time", fake)
-    return fake
+    return install(monkeypatch)
 
 
 class Collect:
